@@ -1,0 +1,82 @@
+# dlmon — see README.md.  `make`, `make check`, `make install PREFIX=/usr/local DESTDIR=`.
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/lib/dlmon
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR  ?=
+
+CC       ?= cc
+PKGS     := sqlite3 libpcre2-8 libcurl inih zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wpointer-arith -Wformat=2
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DDLMON_VERSION='"$(VERSION)"' -Isrc
+VERSION  := 0.1.0
+
+# make check SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer.
+ifeq ($(SANITIZE),1)
+CFLAGS   += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS)
+
+# Library objects: every src/*.c except the programs' mains.
+MAINS    := src/scan_main.c src/dlmon_main.c src/api_main.c
+LIB_SRC  := $(filter-out $(MAINS),$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=build/%.o)
+PROGS    := bin/dlmon-scan bin/dlmon $(if $(wildcard src/api_main.c),bin/dlmon-api.cgi)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+
+all: $(PROGS)
+
+build bin build/tests:
+	@mkdir -p $@
+
+build/%.o: src/%.c $(wildcard src/*.h) | build
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+build/libdlmon.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+bin/dlmon-scan: build/scan_main.o build/libdlmon.a | bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+bin/dlmon: build/dlmon_main.o build/libdlmon.a | bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+bin/dlmon-api.cgi: build/api_main.o build/libdlmon.a | bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tests/%: tests/unit/%.c build/libdlmon.a | build/tests
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< \
+	  build/libdlmon.a $(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+# make check: unit tests (cmocka) then end-to-end tests (TAP, prove).
+# VALGRIND=1 runs the programs under memcheck inside the end-to-end tests.
+check: all $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+	  if [ "$(VALGRIND)" = 1 ]; then valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite $$t; else $$t; fi; done
+	DLMON_VALGRIND=$(VALGRIND) prove -j2 tests/e2e/
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 bin/dlmon-scan bin/dlmon $(DESTDIR)$(BINDIR)/
+	if [ -f bin/dlmon-api.cgi ]; then install -m 755 bin/dlmon-api.cgi $(DESTDIR)$(LIBEXECDIR)/; fi
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dlmon-scan $(DESTDIR)$(BINDIR)/dlmon $(DESTDIR)$(LIBEXECDIR)/dlmon-api.cgi
+	rm -f $(DESTDIR)$(MANDIR)/man1/dlmon-scan.1 $(DESTDIR)$(MANDIR)/man1/dlmon.1 $(DESTDIR)$(MANDIR)/man1/dlmon-api.cgi.1
+	rm -f $(DESTDIR)$(MANDIR)/man5/dlmon.conf.5
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
+
+clean:
+	rm -rf build bin
+
+.PHONY: all check install uninstall clean

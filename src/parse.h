@@ -1,0 +1,83 @@
+/*
+ * parse.h — turning log lines into download attempts with a source's PCRE2
+ * patterns.  Pure: no I/O, no clock; the caller passes the reference times.
+ *
+ * Error convention: see util.h.
+ */
+#ifndef DLMON_PARSE_H
+#define DLMON_PARSE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+
+#define PARSE_MAX_LINE (1024 * 1024)   /* longer lines are not matched */
+#define PARSE_NAME_MAX 64              /* longest downloader name kept */
+
+/*
+ * One attempt derived from one line.  Text fields point into the line given
+ * to parse_line (or into the parser's own buffers) and are valid until the
+ * next parse_line call on the same parser; lengths are byte counts, the text
+ * is not NUL-terminated and may hold any bytes (invalid UTF-8, NUL).
+ */
+struct attempt {
+	const char *downloader;    /* lower-case, never NULL */
+	size_t downloader_len;
+	const char *user;          /* NULL when unknown */
+	size_t user_len;
+	time_t ts;
+	int success;               /* 1 success, 0 failure */
+	long long file_count;      /* success: count group or 0; failure: 0 */
+	const char *error;         /* failure: error group or whole line; NULL on success */
+	size_t error_len;
+};
+
+/* Per-file state carried between lines and between runs. */
+struct parse_state {
+	time_t cur_time;           /* the file's current time (latest ts read), 0 = unknown */
+	time_t mtime;              /* the file's modification time, fallback for cur_time */
+};
+
+enum parse_result {
+	PARSE_NONE = 0,            /* the line reports no attempt */
+	PARSE_ATTEMPT,             /* *out holds an attempt */
+	PARSE_SKIPPED              /* a result line that was skipped (warning given):
+	                              bad ts, match limit hit */
+};
+
+/* Which kind of pattern matched, for test-patterns statistics. */
+enum parse_kind { PK_NONE = 0, PK_SUCCESS, PK_FAILURE, PK_START, PK_TIMESTAMP };
+
+struct parser;
+
+/*
+ * parser_new: compile the patterns of source cs (prefix applied, JIT when
+ * available, match and depth limits set) into a new parser owned by the
+ * caller.  A pattern that does not compile is reported as
+ * "<conf file>:<line>: <pcre2 message> at offset N" and returns NULL with
+ * *err = DL_ECONF.  cs must outlive the parser.
+ */
+struct parser *parser_new(const struct conf *c, const struct conf_source *cs, int *err);
+void parser_free(struct parser *p);
+
+/*
+ * parse_line: match one line (without its line end; CR already stripped) of
+ * file `where` (used only in warnings: "FILE:LINENO").  Updates st->cur_time
+ * from any ts group or the timestamp pattern.  Returns a parse_result; with
+ * PARSE_ATTEMPT, *out is filled.  *kind (may be NULL) tells which pattern
+ * matched.  Never fails: bad input yields PARSE_NONE or PARSE_SKIPPED.
+ */
+enum parse_result parse_line(struct parser *p, struct parse_state *st,
+    const char *line, size_t len, const char *where, unsigned long lineno,
+    struct attempt *out, enum parse_kind *kind);
+
+/*
+ * parse_time: parse text (len bytes) with strptime format fmt; the whole text
+ * must be consumed except trailing fractional seconds (",123", ".123456").
+ * When fmt has no year, the year is taken from ref so that the result is not
+ * more than a day after ref.  Returns 0 and *out, or -1.
+ */
+int parse_time(const char *text, size_t len, const char *fmt, time_t ref, time_t *out);
+
+#endif
