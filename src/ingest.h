@@ -25,12 +25,23 @@ struct ingest_stats {
 	unsigned long errors;      /* files that could not be read */
 };
 
+struct ingest;
+
 /*
- * ingest_run: ingest every source of c into st.  When show is not NULL,
- * each newly recorded attempt is printed to it as one tab-separated line
+ * ingest_new: compile every source's patterns of c (which must outlive the
+ * result), before anything is read or opened, so that a configuration error
+ * leaves nothing done.  NULL on failure with *err set (DL_ECONF for a
+ * pattern that does not compile, reported as FILE:LINE).
+ */
+struct ingest *ingest_new(const struct conf *c, int *err);
+void ingest_free(struct ingest *in);
+
+/*
+ * ingest_run: ingest every source into st.  When show is not NULL, each
+ * newly recorded attempt is printed to it as one tab-separated line
  * (downloader, username, timestamp, success, file_count, error) — used by
  * --dry-run, whose store is a private copy.
  */
-int ingest_run(const struct conf *c, struct store *st, FILE *show, struct ingest_stats *stats);
+int ingest_run(struct ingest *in, struct store *st, FILE *show, struct ingest_stats *stats);
 
 #endif

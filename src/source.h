@@ -30,6 +30,8 @@ struct src_pos {
 	uint64_t fp_hash;
 	uint64_t offset;
 	time_t cur_time;           /* parse_state.cur_time when saved */
+	uint64_t lineno;           /* complete lines before offset (for FILE:LINE
+	                              messages); kept by the caller, copied along */
 };
 
 /*
