@@ -25,6 +25,8 @@ void msg_set_verbosity(int level) { verbosity = level; }
 int msg_verbosity(void) { return verbosity; }
 const char *msg_progname(void) { return progname; }
 
+static void vmsg(FILE *fp, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 vmsg(FILE *fp, const char *fmt, va_list ap)
 {
