@@ -63,6 +63,16 @@ check: all $(UNIT_BIN)
 	    --errors-for-leak-kinds=definite $$t; else $$t; fi; done
 	DLMON_VALGRIND=$(VALGRIND) prove -j2 tests/e2e/
 
+# make demo: a first real run on the example logs in tests/data/demo, with the
+# database in demo/ (the clock is fixed with --now: the logs are from 2025).
+DEMO_NOW := 2025-11-19 13:00:00
+demo: all
+	@mkdir -p demo
+	sed -e 's|@TOP@|$(CURDIR)|g' etc/examples/demo.conf.in > demo/dlmon.conf
+	bin/dlmon-scan -c demo/dlmon.conf --now '$(DEMO_NOW)' --dry-run | tail -n 12
+	bin/dlmon-scan -c demo/dlmon.conf --now '$(DEMO_NOW)'
+	bin/dlmon -c demo/dlmon.conf --now '$(DEMO_NOW)' status
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 bin/dlmon-scan bin/dlmon $(DESTDIR)$(BINDIR)/
@@ -77,6 +87,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 
 clean:
-	rm -rf build bin
+	rm -rf build bin demo
 
-.PHONY: all check install uninstall clean
+.PHONY: all check demo install uninstall clean

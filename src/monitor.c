@@ -65,6 +65,14 @@ deliver(struct run *r, enum store_alert_kind kind, const char *id, const char *s
 	long long aid;
 	int err;
 
+	if (r->n == NULL) {
+		if (r->show) {
+			show_alert(r->show, m);
+			fprintf(r->show, "  (pushover is disabled: it would not be sent)\n");
+		} else
+			msg_verbose("%s: %s (not sent: pushover is disabled)", id, m->title);
+		return DL_OK;
+	}
 	err = store_alert_pending(r->st, kind, id, streak, first_fail,
 	    nfail, r->now, m, &aid);
 	if (err != DL_OK)
@@ -164,10 +172,6 @@ monitor_run(const struct conf *c, struct store *st, struct notifier *n,
 	memset(stats, 0, sizeof *stats);
 	if (!c->mon.enabled) {
 		msg_verbose("monitoring is disabled: nothing evaluated");
-		return DL_OK;
-	}
-	if (n == NULL) {
-		msg_verbose("pushover is disabled: nothing to notify");
 		return DL_OK;
 	}
 	if ((err = store_downloaders(st, &ids, &nids)) != DL_OK)

@@ -26,7 +26,7 @@ struct monitor_stats {
 
 /*
  * monitor_run: evaluate at now.  n is NULL when Pushover is disabled: the
- * rule is evaluated (and shown with -v) but nothing is recorded or sent.
+ * rule is evaluated (alerts named with -v) but nothing is recorded or sent.
  * With show not NULL (dry-run) each alert is printed to it (title and text)
  * instead of being sent; the store is then a private copy.
  */
