@@ -95,7 +95,7 @@ answer(const struct cgi_request *req, const char *config, struct reply *r)
 	long long deleted = 0;
 	int err;
 
-	if (conf_load(config, &c) != DL_OK) {
+	if (conf_load_flags(config, CONF_NO_SECRETS, &c) != DL_OK) {
 		/* the file's name and line are in the error log, not the body */
 		reply_error(r, 503, "configuration error (details in the web server's error log)");
 		goto out;

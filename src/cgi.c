@@ -1,4 +1,5 @@
-/* cgi.c — see cgi.h.  Pure: works on the given strings only. */
+/* cgi.c — see cgi.h.  cgi_parse only reads the strings it is given; the
+ * JSON helpers at the end use a private in-memory SQLite database. */
 #include "cgi.h"
 
 #include <limits.h>
@@ -84,21 +85,43 @@ pct_decode(const char *s, size_t n, int plus_space, char *out, size_t outsz, siz
 	return 0;
 }
 
-/* The route of a decoded path, which may start with script_name. */
+/* Is pre[0..pl) followed by p[0..n) exactly the route path r? */
+static int
+path_is(const char *r, size_t rl, const char *pre, size_t pl, const char *p, size_t n)
+{
+	return pl + n == rl && memcmp(r, pre, pl) == 0 && memcmp(r + pl, p, n) == 0;
+}
+
+/*
+ * The route of a decoded path p[0..n).  The path may start with the
+ * script's own name ("/cgi-bin/dlmon-api.cgi/api/monitoring/status"), which
+ * is skipped; with after_script (p is PATH_INFO), the script's name may also
+ * be the route's first part: a server that maps "/api" to the program passes
+ * SCRIPT_NAME "/api" and PATH_INFO "/monitoring/status".
+ */
 static enum cgi_route
-path_route(const char *p, size_t n, const char *script_name)
+path_route(const char *p, size_t n, const char *script_name, int after_script)
 {
 	size_t sl;
+	const char *q = p;
+	size_t qn = n;
 
-	if (n == sizeof path_status - 1 && memcmp(p, path_status, n) == 0)
+	if (script_name == NULL)
+		script_name = "";
+	sl = strlen(script_name);
+	/* a bare "/" script name would skip nothing useful */
+	if (sl > 1 && sl < n && p[sl] == '/' && memcmp(p, script_name, sl) == 0) {
+		q = p + sl;
+		qn = n - sl;
+	}
+	if (path_is(path_status, sizeof path_status - 1, "", 0, p, n) ||
+	    path_is(path_status, sizeof path_status - 1, "", 0, q, qn) ||
+	    (after_script && path_is(path_status, sizeof path_status - 1, script_name, sl, p, n)))
 		return CGI_STATUS;
-	if (n == sizeof path_history - 1 && memcmp(p, path_history, n) == 0)
+	if (path_is(path_history, sizeof path_history - 1, "", 0, p, n) ||
+	    path_is(path_history, sizeof path_history - 1, "", 0, q, qn) ||
+	    (after_script && path_is(path_history, sizeof path_history - 1, script_name, sl, p, n)))
 		return CGI_HISTORY;
-	/* "/cgi-bin/dlmon-api.cgi/api/monitoring/status": skip the script's
-	 * own name once; a bare "/" script name would skip nothing useful. */
-	sl = script_name ? strlen(script_name) : 0;
-	if (sl > 1 && sl < n && p[sl] == '/' && memcmp(p, script_name, sl) == 0)
-		return path_route(p + sl, n - sl, NULL);
 	return CGI_UNKNOWN;
 }
 
@@ -112,14 +135,14 @@ find_route(const char *path_info, const char *request_uri, const char *script_na
 
 	if (path_info && *path_info) {
 		/* servers decode PATH_INFO themselves */
-		*route = path_route(path_info, strlen(path_info), script_name);
+		*route = path_route(path_info, strlen(path_info), script_name, 1);
 	} else if (request_uri && *request_uri) {
 		if (pct_decode(request_uri, strcspn(request_uri, "?#"), 0, buf, sizeof buf, &n) != 0) {
 			set_error(req, 400, NULL, "bad percent-escape in the path");
 			return -1;
 		}
 		/* a path that did not fit the buffer matches no route */
-		*route = n < sizeof buf ? path_route(buf, n, script_name) : CGI_UNKNOWN;
+		*route = n < sizeof buf ? path_route(buf, n, script_name, 0) : CGI_UNKNOWN;
 	} else {
 		*route = CGI_UNKNOWN;
 	}

@@ -923,6 +923,12 @@ conf_new(void)
 int
 conf_load(const char *path, struct conf **out)
 {
+	return conf_load_flags(path, 0, out);
+}
+
+int
+conf_load_flags(const char *path, unsigned flags, struct conf **out)
+{
 	struct load ld;
 	const char *slash;
 	int r, ret = DL_OK;
@@ -956,7 +962,7 @@ conf_load(const char *path, struct conf **out)
 	}
 	if (!ld.err)
 		check_sources(&ld);
-	if (!ld.err) {
+	if (!ld.err && !(flags & CONF_NO_SECRETS)) {
 		read_secret(&ld, gkey_find("pushover", "user_file"), gkey_find("pushover", "user"));
 		read_secret(&ld, gkey_find("pushover", "token_file"), gkey_find("pushover", "token"));
 	}

@@ -96,6 +96,14 @@ struct conf {
 int conf_load(const char *path, struct conf **out);
 
 /*
+ * conf_load_flags: conf_load with flags.  CONF_NO_SECRETS keeps the *_file
+ * paths but does not open them: for the programs that never notify (dlmon's
+ * queries, dlmon-api.cgi), which run as users that must not read secrets.
+ */
+#define CONF_NO_SECRETS 1u
+int conf_load_flags(const char *path, unsigned flags, struct conf **out);
+
+/*
  * conf_overlay_json: apply the settings row "monitoring" (the seed's JSON,
  * text json) over c.  Keys are [monitoring] names; "pushover.enabled",
  * "pushover.priority" map to [pushover]; "downloaders.X" to [downloader X]

@@ -114,7 +114,8 @@ run(const struct args *a, const char *cmd, int argc, char **argv)
 	long long deleted = 0;
 	int err;
 
-	if ((err = conf_load(a->config, &c)) != DL_OK)
+	/* No command here sends anything: the secrets stay unread. */
+	if ((err = conf_load_flags(a->config, CONF_NO_SECRETS, &c)) != DL_OK)
 		goto out;
 	if (strcmp(cmd, "config") == 0) {
 		err = cmd_config(c, argc, argv);

@@ -186,7 +186,12 @@ ingest_source(struct ingest *in, const struct conf_source *cs, struct parser *p)
 	memset(&plan, 0, sizeof plan);
 	if ((err = store_pos_keys(in->st, cs->name, &keys, &nkeys)) != DL_OK)
 		goto out;
-	if ((err = src_plan_build(cs, keys, nkeys, lookup_pos, in, &plan)) != DL_OK)
+	/* DL_EFAIL: some file could not be examined (reported); the plan still
+	 * holds every other file, so they are read and the run exits 1. */
+	err = src_plan_build(cs, keys, nkeys, lookup_pos, in, &plan);
+	if (err == DL_EFAIL)
+		in->stats->errors++;
+	else if (err != DL_OK)
 		goto out;
 	for (i = 0; i < plan.nitems; i++)
 		if ((err = ingest_item(in, cs, p, &plan.items[i])) != DL_OK)

@@ -462,6 +462,7 @@ plan_live(struct src_plan *plan, const struct conf_source *cs, struct finfo *f,
 		if (!has_unread(f, s->offset))
 			return DL_OK;
 		identity(f, s->offset, s->cur_time, &p);
+		p.lineno = s->lineno;
 		return plan_add(plan, f->path, f, s->offset, &p, 0);
 	}
 	/* Rotated, truncated, or another file under the same name. */
@@ -621,6 +622,12 @@ is_rotated_of_live(const struct finfo *f, size_t nf, const char *path)
 	return 0;
 }
 
+/*
+ * src_plan_build: see source.h.  Returns DL_OK; DL_EFAIL when some live file
+ * could not be examined (reported) — the plan then still holds every other
+ * file and must be used and freed as usual; DL_ENOMEM or the lookup's error
+ * with an empty plan.  Items of one key are consecutive and in reading order.
+ */
 int
 src_plan_build(const struct conf_source *cs, char *const *saved_keys, size_t nsaved,
     src_pos_lookup lookup, void *ctx, struct src_plan *plan)
@@ -742,6 +749,7 @@ out:
 	return rc;
 }
 
+/* src_plan_free: frees what the plan owns and empties it; accepts NULL. */
 void
 src_plan_free(struct src_plan *plan)
 {
@@ -864,6 +872,11 @@ gz_skip(struct src_reader *r, uint64_t start)
 	return DL_OK;
 }
 
+/*
+ * src_open: a reader of item->path from item->start, owned by the caller
+ * (src_close).  NULL when the file cannot be opened (reported).  A file that
+ * is no longer the one planned yields no line and keeps item->pos.
+ */
 struct src_reader *
 src_open(const struct src_item *item)
 {
@@ -951,6 +964,11 @@ head_extend(struct src_reader *r, const char *p, uint64_t n)
 	r->head_len = (size_t)to;
 }
 
+/*
+ * src_next_line: the next complete line, pointing into the reader's buffer
+ * (valid until the next call).  1 with a line, 0 at the end, DL_EFAIL on a
+ * read error (reported).  Memory stays below PARSE_MAX_LINE + 64 KiB.
+ */
 int
 src_next_line(struct src_reader *r, const char **line, size_t *len, int *truncated)
 {
@@ -997,12 +1015,19 @@ src_next_line(struct src_reader *r, const char **line, size_t *len, int *truncat
 	}
 }
 
+/* src_offset: uncompressed offset just after the last returned line. */
 uint64_t
 src_offset(const struct src_reader *r)
 {
 	return r->off;
 }
 
+/*
+ * src_position: the position to save under item->key now.  Live file: its
+ * device, inode and head (up to SRC_FP_MAX bytes seen so far); rotated tail:
+ * the planned identity.  cur_time is item->pos.cur_time, for the caller to
+ * overwrite.
+ */
 void
 src_position(const struct src_reader *r, struct src_pos *pos)
 {
@@ -1019,6 +1044,7 @@ src_position(const struct src_reader *r, struct src_pos *pos)
 	}
 }
 
+/* src_close: closes the file and frees the reader; accepts NULL. */
 void
 src_close(struct src_reader *r)
 {

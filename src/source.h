@@ -70,6 +70,8 @@ typedef int (*src_pos_lookup)(void *ctx, const char *key, struct src_pos *pos);
  * what to read: continue, rotated tail + new file, truncated (copytruncate:
  * tail of the copy + from 0), inode reused (from 0).  A source whose globs
  * match nothing is a warning.  The plan is owned by the caller (src_plan_free).
+ * DL_EFAIL: some file could not be examined (reported); the plan is still
+ * complete for every other file and should be used.
  */
 int src_plan_build(const struct conf_source *cs, char *const *saved_keys, size_t nsaved,
     src_pos_lookup lookup, void *ctx, struct src_plan *plan);

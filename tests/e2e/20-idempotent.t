@@ -42,4 +42,11 @@ run_scan --now '2025-11-19 16:45:30'
 is "$SCAN_RC" 0 "run with a copied file exits 0" || scan_diag
 is "$(sql 'SELECT count(*) FROM download_monitor')" "$rows" "copied file adds no row"
 
+# -q: nothing at all on success (cron mails any output).
+echo "$(head -n 2 "$DATA/scenario2.log" | tail -n 1 | sed 's/06:00:00/16:50:00/')" >>"$LOGDIR/media.log"
+run_scan -q --now '2025-11-19 17:00:30'
+is "$SCAN_RC" 0 "-q run with a new success exits 0" || scan_diag
+is "$SCAN_OUT$SCAN_ERR" "" "-q prints nothing"
+is "$(sql 'SELECT count(*) FROM download_monitor')" "$((rows + 1))" "-q run recorded the new success"
+
 done_testing

@@ -16,6 +16,7 @@ bad_case() {
 	local name=$1 ere=$2 dir="$W/$1"
 	run_scan_raw -c "$dir/dlmon.conf" --now '2025-11-19 12:00:30'
 	is "$SCAN_RC" 2 "$name: exit 2" || scan_diag
+	[ -n "${SHOW_ERR:-}" ] && diag "$SCAN_ERR"
 	like "$SCAN_ERR" "$ere" "$name: stderr names the place"
 	is "$(ls -A "$dir/db" 2>/dev/null)" "" "$name: no database created"
 }
@@ -66,8 +67,8 @@ ok "long-line: the line is over 199 bytes" test "$(sed -n "${n}p" "$f" | wc -c)"
 bad_case long-line "dlmon\.conf:$n:"
 
 f=$(new_case bad-pattern)
-printf 'failure = ^(?<ts>\\S+ \\S+) [(?<user>\\w+) unclosed\n' >>"$f"
-bad_case bad-pattern "dlmon\.conf:$(line_of "$f" 'unclosed'):"
+printf 'failure = ^(?<ts>\\S+ \\S+) \\[(?<downloader>\\w+)\\] (?<user>\\w+ unclosed\n' >>"$f"
+bad_case bad-pattern "dlmon\.conf:$(line_of "$f" 'unclosed'):.*([Pp]arenthes|[Cc]ompil|PCRE|pcre)"
 
 f=$(new_case token-twice)
 insert_after "$f" '^token_file' "token = $PO_TOKEN"

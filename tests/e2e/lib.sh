@@ -15,6 +15,8 @@ DATA="$TOP/tests/data"
 export TZ=UTC
 export LC_ALL=C.UTF-8
 unset DLMON_CONFIG
+# write_config's knobs come from the test, never from the caller's environment
+unset ${!CFG_@}
 
 # Credentials used everywhere (30 characters, [A-Za-z0-9]).
 PO_USER=uQiRzpo4DXghDmr9QzzfQu27cmVRsG

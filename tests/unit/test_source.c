@@ -183,14 +183,17 @@ scan_opts(struct fx *f, const char *globs, int at_end, unsigned limit)
 		const char *line;
 		size_t len;
 		int tr, rc = 0;
+		uint64_t lineno;
 
 		assert_non_null(r);
 		assert_int_equal(src_offset(r), plan.items[i].start);
+		lineno = plan.items[i].pos.lineno;
 		while ((!limit || nlines < limit) && (rc = src_next_line(r, &line, &len, &tr)) == 1) {
 			assert_true(len <= PARSE_MAX_LINE);
 			sb_append(&f->out, line, len);
 			sb_puts(&f->out, tr ? "~T\n" : "\n");
 			src_position(r, &pos);
+			pos.lineno = ++lineno;
 			db_put(&f->db, plan.items[i].key, &pos);
 			nlines++;
 		}
@@ -198,6 +201,7 @@ scan_opts(struct fx *f, const char *globs, int at_end, unsigned limit)
 			assert_int_equal(rc, 0);
 		src_position(r, &pos);
 		assert_int_equal(pos.offset, src_offset(r));
+		pos.lineno = lineno;
 		db_put(&f->db, plan.items[i].key, &pos);
 		src_close(r);
 	}
@@ -282,6 +286,7 @@ test_resume_each_line(void **state)
 		sb_puts(&all, OUT(f));
 	}
 	assert_string_equal(all.buf, "1\n22\n\n333\n4444\n");
+	assert_int_equal(f->db.pos[0].lineno, 5);
 	sb_free(&all);
 }
 
@@ -374,6 +379,7 @@ test_rename_killed(void **state)
 		sb_puts(&all, OUT(f));
 	}
 	assert_string_equal(all.buf, "2\n3\n4\n5\n");
+	assert_int_equal(f->db.pos[0].lineno, 2);   /* lines of the new file */
 	sb_free(&all);
 }
 
