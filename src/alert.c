@@ -352,3 +352,49 @@ alert_compose_recovered(const char *display, time_t first_fail, time_t recovered
 	put(raw, sizeof raw, &len, "Recovered: %s", ago);
 	alert_sanitize(m->message, sizeof m->message, raw, len, ALERT_MESSAGE_MAX, 1);
 }
+
+/*
+ * alert_compose_silent — see alert.h.  The text:
+ *   ⏸ FastDL Silent
+ *   No download attempt logged for 7+ hours
+ *   Last Attempt: 7 hours ago
+ *   Check that the downloader is still running.
+ * timestamp = the last attempt.
+ */
+void
+alert_compose_silent(const char *display, time_t last_attempt, time_t now,
+    struct alert_msg *m)
+{
+	char dur[48], ago[48], raw[512];
+	size_t len = 0;
+
+	memset(m, 0, sizeof *m);
+	m->timestamp = last_attempt;
+	compose_title(m, "\xE2\x8F\xB8", display, "Silent");     /* ⏸ */
+	alert_duration((long long)now - (long long)last_attempt, dur, sizeof dur);
+	alert_ago((long long)now - (long long)last_attempt, ago, sizeof ago);
+	put(raw, sizeof raw, &len, "No download attempt logged for %s\n", dur);
+	put(raw, sizeof raw, &len, "Last Attempt: %s\n", ago);
+	put(raw, sizeof raw, &len, "Check that the downloader is still running.");
+	alert_sanitize(m->message, sizeof m->message, raw, len, ALERT_MESSAGE_MAX, 1);
+}
+
+/*
+ * alert_compose_test — see alert.h.  The text:
+ *   🔔 dlmon test
+ *   Test notification from dlmon on HOST.
+ *   Alerts about failing downloaders will arrive like this one.
+ */
+void
+alert_compose_test(const char *host, time_t now, struct alert_msg *m)
+{
+	char raw[512];
+	size_t len = 0;
+
+	memset(m, 0, sizeof *m);
+	m->timestamp = now;
+	compose_title(m, "\xF0\x9F\x94\x94", "dlmon", "test");     /* 🔔 */
+	put(raw, sizeof raw, &len, "Test notification from dlmon on %s.\n", host);
+	put(raw, sizeof raw, &len, "Alerts about failing downloaders will arrive like this one.");
+	alert_sanitize(m->message, sizeof m->message, raw, len, ALERT_MESSAGE_MAX, 1);
+}

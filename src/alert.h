@@ -42,6 +42,16 @@ void alert_compose_recovered(const char *display, time_t first_fail, time_t reco
     size_t nfail, time_t now, struct alert_msg *m);
 
 /*
+ * alert_compose_silent: "⏸ <display> Silent": no attempt at all since
+ * last_attempt (expect_every_hours); timestamp = last_attempt.
+ */
+void alert_compose_silent(const char *display, time_t last_attempt, time_t now,
+    struct alert_msg *m);
+
+/* alert_compose_test: "🔔 dlmon test", naming host (`dlmon test-alert`). */
+void alert_compose_test(const char *host, time_t now, struct alert_msg *m);
+
+/*
  * alert_duration: "3+ hours", "1+ hour", "12+ minutes", "1+ minute" for the
  * whole hours (or minutes, below an hour) in secs.
  * alert_ago: "N minutes ago" below an hour, "N hours ago" below 48 hours,

@@ -1,9 +1,11 @@
 /*
  * conf.c — the configuration: built-in defaults < INI file < the database's
- * settings rows.  See conf.h and dlmon.conf(5).
+ * settings rows.  See conf.h and dlmon.conf(5).  This file holds the key
+ * tables, the INI loader and conf_free; conf_json.c the settings-row
+ * overlays; conf_show.c the lookups, conf_show, conf_get and conf_set_check.
  *
- * Every scalar key is described once, in a table (gkeys for the fixed
- * sections, dkeys for [downloader NAME]); the INI handler, the JSON overlay,
+ * Every scalar key is described once, in a table (conf_gkeys for the fixed
+ * sections, conf_dkeys for [downloader NAME]); the INI handler, the JSON overlay,
  * conf_show and conf_get all go through it, so they cannot drift apart.
  *
  * libinih is fed through our own reader (conf_reader): it counts lines (the
@@ -12,6 +14,7 @@
  * section headers, so that empty and repeated sections are noticed too.
  */
 #include "conf.h"
+#include "conf_int.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -26,28 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum ktype {
-	KT_BOOL, KT_INT, KT_DOUBLE,
-	KT_STR,      /* non-empty text */
-	KT_OPTSTR,   /* text, empty = NULL */
-	KT_PATH,     /* non-empty path, relative to the config file's folder */
-	KT_OPTPATH,  /* path, empty = NULL */
-	KT_URL,      /* http:// or https:// */
-	KT_SECRET    /* text, empty = unset; never shown */
-};
-
-struct kdef {
-	const char *sect, *key;
-	enum ktype type;
-	size_t off;              /* into struct conf, or struct conf_downloader */
-	double min, max;
-	int min_excl;            /* min itself is not allowed */
-	const char *json;        /* name in the settings row "monitoring", or NULL */
-	const char *def;         /* default as text, parsed like a file value; NULL = none */
-};
-
 #define G(f) offsetof(struct conf, f)
-static const struct kdef gkeys[] = {
+const struct kdef conf_gkeys[] = {
 	{ "monitoring", "enabled", KT_BOOL, G(mon.enabled), 0, 0, 0, "enabled", "true" },
 	{ "monitoring", "failure_window_hours", KT_DOUBLE, G(mon.failure_window_hours),
 	  0, 8760, 1, "failure_window_hours", "3" },
@@ -82,10 +65,10 @@ static const struct kdef gkeys[] = {
 	{ "api", "allow_delete", KT_BOOL, G(api.allow_delete), 0, 0, 0, NULL, "false" },
 };
 #undef G
-#define NGKEYS (sizeof gkeys / sizeof gkeys[0])
+_Static_assert(sizeof conf_gkeys / sizeof conf_gkeys[0] == CONF_NGKEYS, "CONF_NGKEYS");
 
 #define D(f) offsetof(struct conf_downloader, f)
-static const struct kdef dkeys[] = {
+const struct kdef conf_dkeys[] = {
 	{ "downloader", "enabled", KT_BOOL, D(enabled), 0, 0, 0, NULL, "true" },
 	{ "downloader", "name", KT_OPTSTR, D(name), 0, 0, 0, NULL, NULL },
 	{ "downloader", "failure_window_hours", KT_DOUBLE, D(failure_window_hours),
@@ -96,44 +79,10 @@ static const struct kdef dkeys[] = {
 	  NULL, "0" },
 };
 #undef D
-#define NDKEYS (sizeof dkeys / sizeof dkeys[0])
-#define DK_ENABLED 0
+_Static_assert(sizeof conf_dkeys / sizeof conf_dkeys[0] == CONF_NDKEYS, "CONF_NDKEYS");
 
 static const char *const sections[] = { "monitoring", "database", "pushover", "api" };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
-
-/* Where one value came from; file_line survives a database override. */
-struct kstate {
-	enum conf_origin origin;
-	int file_line;
-	const char *row;         /* settings row name when ORIGIN_DATABASE */
-};
-
-/* Lines of a source's single keys (0 = not set), for repeats and conf_show. */
-struct src_lines {
-	int files, start_at, time_format, downloader;
-};
-
-/*
- * What conf_load allocates: the public struct first, so that a struct conf *
- * from conf_load is also a struct conf_priv *.  A struct conf made by hand
- * (tests of other modules) is fine for the lookups, not for conf_show,
- * conf_get, the overlays or conf_free.
- */
-struct conf_priv {
-	struct conf pub;
-	struct kstate g[NGKEYS];
-	struct kstate (*d)[NDKEYS];  /* parallel to pub.dls */
-	struct src_lines *s;         /* parallel to pub.sources */
-};
-
-#define PRIV(c) ((struct conf_priv *)(c))
-#define CPRIV(c) ((const struct conf_priv *)(c))
-#define FIELD(base, k, T) ((T *)(void *)((char *)(base) + (k)->off))
-
-static const char *const known_names[] = {
-	"FastDL", "ImgInn", "Toolzu", "Instagram", "Snapchat", "TikTok", "Forums", "Coppermine",
-};
 
 /* ---------------------------------------------------------------- values */
 
@@ -166,8 +115,8 @@ in_range(const struct kdef *k, double x)
 }
 
 /* What a key accepts, for "bad value" messages. */
-static void
-expect_text(const struct kdef *k, char *buf, size_t sz)
+void
+conf_kexpect(const struct kdef *k, char *buf, size_t sz)
 {
 	switch (k->type) {
 	case KT_BOOL:
@@ -196,12 +145,12 @@ expect_text(const struct kdef *k, char *buf, size_t sz)
 }
 
 /*
- * kset: parse text v for key k into the field of base.  dir, when not NULL,
+ * conf_kset: parse text v for key k into the field of base.  dir, when not NULL,
  * is the folder relative paths are resolved against.  Returns 0, -1 for a
  * bad value (nothing changed, nothing reported) or DL_ENOMEM.
  */
-static int
-kset(const struct kdef *k, void *base, const char *v, const char *dir)
+int
+conf_kset(const struct kdef *k, void *base, const char *v, const char *dir)
 {
 	char *end, *s = NULL;
 	double d;
@@ -259,8 +208,8 @@ kset(const struct kdef *k, void *base, const char *v, const char *dir)
 }
 
 /* The value of key k in base as text (secrets as "(set)"/"(unset)"). */
-static int
-kget(const struct kdef *k, const void *base, struct strbuf *sb)
+int
+conf_kget(const struct kdef *k, const void *base, struct strbuf *sb)
 {
 	const char *s;
 
@@ -279,30 +228,30 @@ kget(const struct kdef *k, const void *base, struct strbuf *sb)
 	}
 }
 
-static const struct kdef *
-gkey_find(const char *sect, const char *key)
+const struct kdef *
+conf_gkey_find(const char *sect, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < NGKEYS; i++)
-		if (strcmp(gkeys[i].sect, sect) == 0 && strcmp(gkeys[i].key, key) == 0)
-			return &gkeys[i];
+	for (i = 0; i < CONF_NGKEYS; i++)
+		if (strcmp(conf_gkeys[i].sect, sect) == 0 && strcmp(conf_gkeys[i].key, key) == 0)
+			return &conf_gkeys[i];
 	return NULL;
 }
 
-static const struct kdef *
-dkey_find(const char *key)
+const struct kdef *
+conf_dkey_find(const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < NDKEYS; i++)
-		if (strcmp(dkeys[i].key, key) == 0)
-			return &dkeys[i];
+	for (i = 0; i < CONF_NDKEYS; i++)
+		if (strcmp(conf_dkeys[i].key, key) == 0)
+			return &conf_dkeys[i];
 	return NULL;
 }
 
-static char *
-lower_dup(const char *s)
+char *
+conf_lower_dup(const char *s)
 {
 	char *d = strdup(s), *p;
 
@@ -314,12 +263,12 @@ lower_dup(const char *s)
 
 /* ------------------------------------------------------- growing arrays */
 
-static int
-dl_add(struct conf_priv *p, const char *id, int line, struct conf_downloader **out)
+int
+conf_dl_add(struct conf_priv *p, const char *id, int line, struct conf_downloader **out)
 {
 	struct conf *c = &p->pub;
 	struct conf_downloader *dls, *dl;
-	struct kstate (*d)[NDKEYS];
+	struct kstate (*d)[CONF_NDKEYS];
 	size_t i;
 
 	dls = realloc(c->dls, (c->ndls + 1) * sizeof *dls);
@@ -336,10 +285,10 @@ dl_add(struct conf_priv *p, const char *id, int line, struct conf_downloader **o
 	dl->failure_window_hours = -1;
 	dl->min_consecutive_failures = -1;
 	dl->line = line;
-	for (i = 0; i < NDKEYS; i++)
-		if (dkeys[i].def != NULL && kset(&dkeys[i], dl, dkeys[i].def, NULL) != 0)
+	for (i = 0; i < CONF_NDKEYS; i++)
+		if (conf_dkeys[i].def != NULL && conf_kset(&conf_dkeys[i], dl, conf_dkeys[i].def, NULL) != 0)
 			return DL_ENOMEM;
-	if ((dl->id = lower_dup(id)) == NULL) {
+	if ((dl->id = conf_lower_dup(id)) == NULL) {
 		free(dl->name);
 		return DL_ENOMEM;
 	}
@@ -522,7 +471,7 @@ open_section(struct load *ld, const char *text, size_t len)
 				ld->err = DL_ENOMEM;
 		} else {
 			struct conf_downloader *dl;
-			if (dl_add(ld->p, name, ld->line, &dl) != DL_OK)
+			if (conf_dl_add(ld->p, name, ld->line, &dl) != DL_OK)
 				ld->err = DL_ENOMEM;
 		}
 		ld->kind = is_src ? S_SOURCE : S_DOWNLOADER;
@@ -621,7 +570,7 @@ static void
 global_key(struct load *ld, const char *name, const char *value)
 {
 	struct conf_priv *p = ld->p;
-	const struct kdef *k = gkey_find(ld->gsect, name);
+	const struct kdef *k = conf_gkey_find(ld->gsect, name);
 	struct kstate *ks;
 	char ex[80];
 	int r;
@@ -630,7 +579,7 @@ global_key(struct load *ld, const char *name, const char *value)
 		fail(ld, "unknown key '%s' in [%s]", name, ld->gsect);
 		return;
 	}
-	ks = &p->g[k - gkeys];
+	ks = &p->g[k - conf_gkeys];
 	if (ks->origin == ORIGIN_FILE) {
 		fail(ld, "%s: repeated (already set at line %d)", name, ks->file_line);
 		return;
@@ -643,10 +592,10 @@ global_key(struct load *ld, const char *name, const char *value)
 
 		snprintf(other, sizeof other, "%s%s", name[0] == 'u' ? "user" : "token",
 		    strchr(name, '_') ? "" : "_file");
-		ok = gkey_find("pushover", other);
+		ok = conf_gkey_find("pushover", other);
 		if (ok != NULL && *FIELD(&p->pub, ok, char *) != NULL) {
 			fail(ld, "%s and %s are both set (line %d); keep one", name, other,
-			    p->g[ok - gkeys].file_line);
+			    p->g[ok - conf_gkeys].file_line);
 			return;
 		}
 		if (k->type == KT_SECRET) {
@@ -655,13 +604,13 @@ global_key(struct load *ld, const char *name, const char *value)
 				return;
 		}
 	}
-	r = kset(k, &p->pub, value, ld->dir);
+	r = conf_kset(k, &p->pub, value, ld->dir);
 	if (r == DL_ENOMEM) {
 		ld->err = DL_ENOMEM;
 		return;
 	}
 	if (r != 0) {
-		expect_text(k, ex, sizeof ex);
+		conf_kexpect(k, ex, sizeof ex);
 		fail(ld, "%s: bad value '%s' (expected %s)", name, value, ex);
 		return;
 	}
@@ -673,7 +622,7 @@ static void
 downloader_key(struct load *ld, const char *name, const char *value)
 {
 	struct conf_priv *p = ld->p;
-	const struct kdef *k = dkey_find(name);
+	const struct kdef *k = conf_dkey_find(name);
 	struct kstate *ks;
 	char ex[80];
 	int r;
@@ -682,18 +631,18 @@ downloader_key(struct load *ld, const char *name, const char *value)
 		fail(ld, "unknown key '%s' in [downloader %s]", name, p->pub.dls[ld->idx].id);
 		return;
 	}
-	ks = &p->d[ld->idx][k - dkeys];
+	ks = &p->d[ld->idx][k - conf_dkeys];
 	if (ks->origin == ORIGIN_FILE) {
 		fail(ld, "%s: repeated (already set at line %d)", name, ks->file_line);
 		return;
 	}
-	r = kset(k, &p->pub.dls[ld->idx], value, NULL);
+	r = conf_kset(k, &p->pub.dls[ld->idx], value, NULL);
 	if (r == DL_ENOMEM) {
 		ld->err = DL_ENOMEM;
 		return;
 	}
 	if (r != 0) {
-		expect_text(k, ex, sizeof ex);
+		conf_kexpect(k, ex, sizeof ex);
 		fail(ld, "%s: bad value '%s' (expected %s)", name, value, ex);
 		return;
 	}
@@ -774,7 +723,7 @@ source_key(struct load *ld, const char *name, const char *value)
 			fail(ld, "downloader: bad value '%s' (expected a name without spaces)", value);
 			return;
 		}
-		if ((s->downloader = lower_dup(value)) == NULL)
+		if ((s->downloader = conf_lower_dup(value)) == NULL)
 			r = DL_ENOMEM;
 	} else {
 		fail(ld, "unknown key '%s' in [source %s]", name, s->name);
@@ -860,7 +809,7 @@ read_secret(struct load *ld, const struct kdef *fk, const struct kdef *sk)
 
 	if (path == NULL)
 		return;
-	ld->line = p->g[fk - gkeys].file_line;
+	ld->line = p->g[fk - conf_gkeys].file_line;
 	if ((fp = fopen(path, "r")) == NULL) {
 		fail(ld, "%s: %s: %s", fk->key, path, strerror(errno));
 		goto out;
@@ -888,8 +837,8 @@ read_secret(struct load *ld, const struct kdef *fk, const struct kdef *sk)
 		ld->err = DL_ENOMEM;
 		goto out;
 	}
-	p->g[sk - gkeys].origin = ORIGIN_FILE;
-	p->g[sk - gkeys].file_line = ld->line;
+	p->g[sk - conf_gkeys].origin = ORIGIN_FILE;
+	p->g[sk - conf_gkeys].file_line = ld->line;
 out:
 	if (line != NULL) {
 		explicit_bzero(line, cap);
@@ -907,8 +856,8 @@ conf_new(void)
 
 	if (p == NULL)
 		return NULL;
-	for (i = 0; i < NGKEYS; i++) {
-		if (gkeys[i].def != NULL && kset(&gkeys[i], &p->pub, gkeys[i].def, NULL) != 0) {
+	for (i = 0; i < CONF_NGKEYS; i++) {
+		if (conf_gkeys[i].def != NULL && conf_kset(&conf_gkeys[i], &p->pub, conf_gkeys[i].def, NULL) != 0) {
 			conf_free(&p->pub);
 			return NULL;
 		}
@@ -963,8 +912,8 @@ conf_load_flags(const char *path, unsigned flags, struct conf **out)
 	if (!ld.err)
 		check_sources(&ld);
 	if (!ld.err && !(flags & CONF_NO_SECRETS)) {
-		read_secret(&ld, gkey_find("pushover", "user_file"), gkey_find("pushover", "user"));
-		read_secret(&ld, gkey_find("pushover", "token_file"), gkey_find("pushover", "token"));
+		read_secret(&ld, conf_gkey_find("pushover", "user_file"), conf_gkey_find("pushover", "user"));
+		read_secret(&ld, conf_gkey_find("pushover", "token_file"), conf_gkey_find("pushover", "token"));
 	}
 	if (ld.err == DL_ENOMEM) {
 		msg_err("%s: out of memory", path);
@@ -989,538 +938,6 @@ out:
 	free(ld.buf);
 	sb_free(&ld.msg);
 	return ret;
-}
-
-/* ------------------------------------------------------ the settings rows */
-
-/* Origin of a value as conf_show prints it. */
-static void
-origin_text(const struct conf *c, const struct kstate *ks, struct strbuf *sb)
-{
-	switch (ks->origin) {
-	case ORIGIN_DEFAULT:
-		sb_puts(sb, "default");
-		break;
-	case ORIGIN_FILE:
-		sb_printf(sb, "%s:%d", c->path, ks->file_line);
-		break;
-	case ORIGIN_DATABASE:
-		sb_printf(sb, "database (settings.%s)", ks->row ? ks->row : "monitoring");
-		if (ks->file_line > 0)
-			sb_printf(sb, ", overrides %s:%d", c->path, ks->file_line);
-		break;
-	}
-}
-
-/*
- * Sets key k of base from a JSON scalar of SQLite json_tree type `type` and
- * text atom.  Booleans take true/false and the integers 0/1 (SQLite's own
- * json_set(..., false) stores 0); numbers take JSON numbers, never strings.
- */
-static int
-json_apply(const struct conf *c, const struct kdef *k, void *base, struct kstate *ks,
-    const char *jkey, const char *type, const char *atom)
-{
-	struct strbuf old = { 0 }, now = { 0 };
-	int ok, r, ret = DL_OK;
-	char ex[80];
-
-	if (strcmp(type, "null") == 0) {
-		msg_verbose("settings row 'monitoring': %s is null, ignored", jkey);
-		goto out;
-	}
-	if (k->type == KT_BOOL)
-		ok = strcmp(type, "true") == 0 || strcmp(type, "false") == 0 ||
-		    strcmp(type, "integer") == 0;
-	else if (k->type == KT_INT)
-		ok = strcmp(type, "integer") == 0;
-	else
-		ok = strcmp(type, "integer") == 0 || strcmp(type, "real") == 0;
-	if (ks->origin == ORIGIN_FILE && kget(k, base, &old) != DL_OK) {
-		ret = DL_ENOMEM;
-		goto out;
-	}
-	r = ok ? kset(k, base, atom ? atom : "", NULL) : -1;
-	if (r == DL_ENOMEM) {
-		ret = DL_ENOMEM;
-		goto out;
-	}
-	if (r != 0) {
-		expect_text(k, ex, sizeof ex);
-		msg_err("settings row 'monitoring': %s: bad value '%s' (expected %s)", jkey,
-		    atom && strcmp(type, "object") && strcmp(type, "array") ? atom : type, ex);
-		ret = DL_ECONF;
-		goto out;
-	}
-	if (ks->origin == ORIGIN_FILE && msg_verbosity() >= 1) {
-		if (kget(k, base, &now) != DL_OK) {
-			ret = DL_ENOMEM;
-			goto out;
-		}
-		msg_verbose("settings row 'monitoring' overrides %s:%d %s = %s with %s",
-		    c->path, ks->file_line, jkey, old.buf, now.buf);
-	}
-	ks->origin = ORIGIN_DATABASE;
-	ks->row = "monitoring";
-out:
-	sb_free(&old);
-	sb_free(&now);
-	return ret;
-}
-
-/* One member of the row: path is its container ("$", "$.pushover", ...). */
-static int
-json_member(struct conf_priv *p, const char *path, const char *key, const char *type,
-    const char *atom)
-{
-	struct conf *c = &p->pub;
-	char jkey[160];
-	size_t i;
-
-	if (strcmp(path, "$") == 0) {
-		if (strcmp(key, "pushover") == 0 || strcmp(key, "downloaders") == 0) {
-			if (strcmp(type, "object") == 0)
-				return DL_OK;
-			msg_err("settings row 'monitoring': %s: bad value '%s' (expected an object)",
-			    key, atom ? atom : type);
-			return DL_ECONF;
-		}
-		snprintf(jkey, sizeof jkey, "%s", key);
-	} else if (strcmp(path, "$.pushover") == 0) {
-		snprintf(jkey, sizeof jkey, "pushover.%s", key);
-	} else if (strcmp(path, "$.downloaders") == 0) {
-		struct conf_downloader *dl = NULL;
-		char *id;
-		int r;
-
-		if (*key == '\0' || key[strcspn(key, " \t")] != '\0') {
-			msg_err("settings row 'monitoring': downloaders.'%s': bad name "
-			    "(expected a downloader id without blanks)", key);
-			return DL_ECONF;
-		}
-		if ((id = lower_dup(key)) == NULL)
-			return DL_ENOMEM;
-		for (i = 0; i < c->ndls; i++)
-			if (strcmp(c->dls[i].id, id) == 0)
-				dl = &c->dls[i];
-		if (dl == NULL && dl_add(p, id, 0, &dl) != DL_OK) {
-			free(id);
-			return DL_ENOMEM;
-		}
-		free(id);
-		snprintf(jkey, sizeof jkey, "downloaders.%s", key);
-		r = json_apply(c, &dkeys[DK_ENABLED], dl, &p->d[dl - c->dls][DK_ENABLED],
-		    jkey, type, atom);
-		return r;
-	} else {
-		return DL_OK;   /* inside something already reported or refused */
-	}
-	for (i = 0; i < NGKEYS; i++)
-		if (gkeys[i].json != NULL && strcmp(gkeys[i].json, jkey) == 0)
-			return json_apply(c, &gkeys[i], c, &p->g[i], jkey, type, atom);
-	msg_verbose("settings row 'monitoring': unknown key '%s' ignored", jkey);
-	return DL_OK;
-}
-
-/*
- * Runs fn over the members of JSON object text json (parsed by SQLite's
- * json_tree in a private in-memory database).  row names the settings row
- * in messages.
- */
-typedef int (*json_fn)(struct conf_priv *p, const char *path, const char *key,
-    const char *type, const char *atom);
-
-static int
-json_walk(struct conf_priv *p, const char *row, const char *json, json_fn fn)
-{
-	static const char sql[] =
-	    "SELECT path, key, type, atom, parent IS NULL FROM json_tree(?1) ORDER BY id";
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, ret = DL_OK;
-
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, json ? json : "", -1, SQLITE_STATIC) != SQLITE_OK) {
-		msg_err("settings row '%s': %s", row, db ? sqlite3_errmsg(db) : "out of memory");
-		ret = DL_ENOMEM;
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *type = (const char *)sqlite3_column_text(st, 2);
-		const char *atom = (const char *)sqlite3_column_text(st, 3);
-
-		if (sqlite3_column_int(st, 4)) {
-			if (strcmp(type, "object") != 0) {
-				msg_err("settings row '%s': not a JSON object", row);
-				ret = DL_ECONF;
-				goto out;
-			}
-			continue;
-		}
-		ret = fn(p, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), type, atom);
-		if (ret != DL_OK)
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		msg_err("settings row '%s': not valid JSON (%s)", row, sqlite3_errmsg(db));
-		ret = DL_ECONF;
-	}
-out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return ret;
-}
-
-/*
- * conf_overlay_json: see conf.h.  An error leaves c partly overlaid; the
- * caller stops then (exit 2), so nothing is acted upon.
- */
-int
-conf_overlay_json(struct conf *c, const char *json)
-{
-	return json_walk(PRIV(c), "monitoring", json, json_member);
-}
-
-static int
-json_pushover_member(struct conf_priv *p, const char *path, const char *key,
-    const char *type, const char *atom)
-{
-	const struct kdef *k;
-	char **field;
-
-	if (strcmp(path, "$") != 0)
-		return DL_OK;
-	if (strcmp(key, "user_key") == 0)
-		k = gkey_find("pushover", "user");
-	else if (strcmp(key, "api_token") == 0)
-		k = gkey_find("pushover", "token");
-	else
-		return DL_OK;   /* the application keeps other pushover settings there */
-	if (strcmp(type, "null") == 0 || (strcmp(type, "text") == 0 && *atom == '\0'))
-		return DL_OK;
-	if (strcmp(type, "text") != 0) {
-		/* not the secret's text: its type is safe to name, its value is not */
-		msg_err("settings row 'pushover': %s: bad value of type %s (expected text)",
-		    key, type);
-		return DL_ECONF;
-	}
-	field = FIELD(&p->pub, k, char *);
-	if (*field != NULL)
-		return DL_OK;   /* the file's credentials win */
-	if ((*field = strdup(atom)) == NULL)
-		return DL_ENOMEM;
-	p->g[k - gkeys].origin = ORIGIN_DATABASE;
-	p->g[k - gkeys].row = "pushover";
-	return DL_OK;
-}
-
-/* conf_overlay_pushover_json: see conf.h. */
-int
-conf_overlay_pushover_json(struct conf *c, const char *json)
-{
-	return json_walk(PRIV(c), "pushover", json, json_pushover_member);
-}
-
-/* --------------------------------------------------------------- lookups */
-
-/* conf_downloader: the [downloader id] entry, or NULL. */
-const struct conf_downloader *
-conf_downloader(const struct conf *c, const char *id)
-{
-	size_t i;
-
-	for (i = 0; c != NULL && id != NULL && i < c->ndls; i++)
-		if (strcasecmp(c->dls[i].id, id) == 0)
-			return &c->dls[i];
-	return NULL;
-}
-
-/* conf_downloader_enabled: 1 unless [downloader id] enabled is false. */
-int
-conf_downloader_enabled(const struct conf *c, const char *id)
-{
-	const struct conf_downloader *dl = conf_downloader(c, id);
-
-	return dl ? dl->enabled : 1;
-}
-
-/* conf_window_hours: the downloader's override, else [monitoring]. */
-double
-conf_window_hours(const struct conf *c, const char *id)
-{
-	const struct conf_downloader *dl = conf_downloader(c, id);
-
-	return dl && dl->failure_window_hours > 0 ? dl->failure_window_hours
-	                                          : c->mon.failure_window_hours;
-}
-
-/* conf_min_failures: the downloader's override, else [monitoring]. */
-int
-conf_min_failures(const struct conf *c, const char *id)
-{
-	const struct conf_downloader *dl = conf_downloader(c, id);
-
-	return dl && dl->min_consecutive_failures > 0 ? dl->min_consecutive_failures
-	                                              : c->mon.min_consecutive_failures;
-}
-
-/* conf_display_name: see conf.h. */
-const char *
-conf_display_name(const struct conf *c, const char *id)
-{
-	const struct conf_downloader *dl = conf_downloader(c, id);
-	size_t i;
-
-	if (dl != NULL && dl->name != NULL)
-		return dl->name;
-	for (i = 0; id != NULL && i < sizeof known_names / sizeof known_names[0]; i++)
-		if (strcasecmp(known_names[i], id) == 0)
-			return known_names[i];
-	return id ? id : "";
-}
-
-static uint64_t
-hash_str(uint64_t h, const char *s)
-{
-	/* the NUL keeps ("ab","c") apart from ("a","bc") */
-	return s ? dl_fnv1a(h, s, strlen(s) + 1) : dl_fnv1a(h, "", 0);
-}
-
-/*
- * conf_notifier_hash: see conf.h.  Covers everything that can turn a 4xx
- * into a success: URL, CA file, priority with retry/expire, sound, device,
- * and the credentials.
- */
-unsigned long long
-conf_notifier_hash(const struct conf *c)
-{
-	uint64_t h = DL_FNV_INIT;
-	int nums[3] = { c->po.priority, c->po.retry, c->po.expire };
-
-	h = hash_str(h, c->po.api_url);
-	h = hash_str(h, c->po.ca_file);
-	h = dl_fnv1a(h, nums, sizeof nums);
-	h = hash_str(h, c->po.sound);
-	h = hash_str(h, c->po.device);
-	h = hash_str(h, c->po.user);
-	h = hash_str(h, c->po.token);
-	return (unsigned long long)h;
-}
-
-/* ------------------------------------------------------ show and get */
-
-/* A downloader key's effective value and origin (inherited overrides). */
-static int
-dl_value(const struct conf_priv *p, size_t i, const struct kdef *k, struct strbuf *val,
-    struct strbuf *org)
-{
-	const struct conf *c = &p->pub;
-	const struct conf_downloader *dl = &c->dls[i];
-	const struct kstate *ks = &p->d[i][k - dkeys];
-	int r = DL_OK;
-
-	if (strcmp(k->key, "failure_window_hours") == 0 && dl->failure_window_hours <= 0) {
-		r = sb_printf(val, "%g", c->mon.failure_window_hours);
-		if (org)
-			sb_puts(org, "from monitoring.failure_window_hours");
-	} else if (strcmp(k->key, "min_consecutive_failures") == 0 &&
-	    dl->min_consecutive_failures <= 0) {
-		r = sb_printf(val, "%d", c->mon.min_consecutive_failures);
-		if (org)
-			sb_puts(org, "from monitoring.min_consecutive_failures");
-	} else if (strcmp(k->key, "name") == 0 && dl->name == NULL) {
-		r = sb_puts(val, conf_display_name(c, dl->id));
-		if (org)
-			sb_puts(org, "default");
-	} else {
-		r = kget(k, dl, val);
-		if (org)
-			origin_text(c, ks, org);
-	}
-	return r;
-}
-
-/* A source's lines for conf_show: single keys with their origin, lists item by item. */
-static void
-src_show(const struct conf *c, const struct conf_source *s, const struct src_lines *sl,
-    FILE *fp)
-{
-	static const char *const kn[3] = { "success", "failure", "start" };
-	const struct conf_pattern *lists[3] = { s->success, s->failure, s->start };
-	size_t ns[3] = { s->nsuccess, s->nfailure, s->nstart };
-	size_t i, k;
-
-	fprintf(fp, "source.%s.files =", s->name);
-	for (i = 0; i < s->nfiles; i++)
-		fprintf(fp, " %s", s->files[i]);
-	fprintf(fp, "   # %s:%d\n", c->path, sl->files);
-	if (sl->start_at)
-		fprintf(fp, "source.%s.start_at = %s   # %s:%d\n", s->name,
-		    s->start_at_end ? "end" : "beginning", c->path, sl->start_at);
-	else
-		fprintf(fp, "source.%s.start_at = %s   # default\n", s->name,
-		    s->start_at_end ? "end" : "beginning");
-	if (sl->time_format)
-		fprintf(fp, "source.%s.time_format = %s   # %s:%d\n", s->name, s->time_format,
-		    c->path, sl->time_format);
-	else
-		fprintf(fp, "source.%s.time_format = %s   # default\n", s->name, s->time_format);
-	if (s->downloader)
-		fprintf(fp, "source.%s.downloader = %s   # %s:%d\n", s->name, s->downloader,
-		    c->path, sl->downloader);
-	else
-		fprintf(fp, "source.%s.downloader =   # from the (?<downloader>...) group\n",
-		    s->name);
-	if (s->timestamp.text)
-		fprintf(fp, "source.%s.timestamp = %s   # %s:%d\n", s->name, s->timestamp.text,
-		    c->path, s->timestamp.line);
-	if (s->prefix.text)
-		fprintf(fp, "source.%s.prefix = %s   # %s:%d\n", s->name, s->prefix.text,
-		    c->path, s->prefix.line);
-	for (k = 0; k < 3; k++)
-		for (i = 0; i < ns[k]; i++)
-			fprintf(fp, "source.%s.%s = %s   # %s:%d\n", s->name, kn[k],
-			    lists[k][i].text, c->path, lists[k][i].line);
-}
-
-/* conf_show: see conf.h.  Secrets appear only as "(set)"/"(unset)". */
-void
-conf_show(const struct conf *c, FILE *fp)
-{
-	const struct conf_priv *p = CPRIV(c);
-	struct strbuf val = { 0 }, org = { 0 };
-	size_t i, j;
-
-	for (i = 0; i < NGKEYS; i++) {
-		sb_reset(&val);
-		sb_reset(&org);
-		kget(&gkeys[i], c, &val);
-		origin_text(c, &p->g[i], &org);
-		fprintf(fp, "%s.%s = %s   # %s\n", gkeys[i].sect, gkeys[i].key,
-		    val.buf ? val.buf : "", org.buf ? org.buf : "");
-	}
-	for (i = 0; i < c->nsources; i++)
-		src_show(c, &c->sources[i], &p->s[i], fp);
-	for (i = 0; i < c->ndls; i++) {
-		for (j = 0; j < NDKEYS; j++) {
-			sb_reset(&val);
-			sb_reset(&org);
-			dl_value(p, i, &dkeys[j], &val, &org);
-			fprintf(fp, "downloader.%s.%s = %s   # %s\n", c->dls[i].id, dkeys[j].key,
-			    val.buf ? val.buf : "", org.buf ? org.buf : "");
-		}
-	}
-	sb_free(&val);
-	sb_free(&org);
-}
-
-/*
- * conf_get: see conf.h.  Keys: "section.key" of the fixed sections, the
- * settings row's names ("failure_window_hours", "pushover.priority",
- * "downloaders.X"), "downloader.X.key" and "source.NAME.key" (lists joined
- * by newlines, files by spaces).  An unknown key is reported: DL_ECONF.
- */
-int
-conf_get(const struct conf *c, const char *key, char **value)
-{
-	const struct conf_priv *p = CPRIV(c);
-	struct strbuf sb = { 0 };
-	const char *dot = strchr(key, '.'), *last = strrchr(key, '.');
-	int r = DL_ECONF;
-	size_t i;
-
-	*value = NULL;
-	for (i = 0; i < NGKEYS; i++) {
-		size_t sl = strlen(gkeys[i].sect);
-		if ((dot && strncmp(key, gkeys[i].sect, sl) == 0 && key[sl] == '.' &&
-		    strcmp(key + sl + 1, gkeys[i].key) == 0) ||
-		    (gkeys[i].json && strcmp(key, gkeys[i].json) == 0)) {
-			r = kget(&gkeys[i], c, &sb);
-			goto out;
-		}
-	}
-	if (strncmp(key, "downloaders.", 12) == 0 && key[12] != '\0') {
-		r = sb_puts(&sb, conf_downloader_enabled(c, key + 12) ? "true" : "false");
-		goto out;
-	}
-	if (strncmp(key, "downloader.", 11) == 0 && last > key + 11) {
-		const struct kdef *k = dkey_find(last + 1);
-		for (i = 0; k != NULL && i < c->ndls; i++) {
-			if (strlen(c->dls[i].id) == (size_t)(last - key - 11) &&
-			    strncasecmp(c->dls[i].id, key + 11, (size_t)(last - key - 11)) == 0) {
-				r = dl_value(p, i, k, &sb, NULL);
-				goto out;
-			}
-		}
-		/* a downloader without a section has the defaults */
-		if (k != NULL) {
-			struct conf_downloader d0 = { .enabled = 1 };
-			if (strcmp(k->key, "name") == 0) {
-				char *id = strndup(key + 11, (size_t)(last - key - 11));
-				r = id ? sb_puts(&sb, conf_display_name(c, id)) : DL_ENOMEM;
-				free(id);
-			} else if (strcmp(k->key, "failure_window_hours") == 0) {
-				r = sb_printf(&sb, "%g", c->mon.failure_window_hours);
-			} else if (strcmp(k->key, "min_consecutive_failures") == 0) {
-				r = sb_printf(&sb, "%d", c->mon.min_consecutive_failures);
-			} else {
-				r = kget(k, &d0, &sb);
-			}
-			goto out;
-		}
-	}
-	if (strncmp(key, "source.", 7) == 0 && last > key + 7) {
-		size_t nl = (size_t)(last - key - 7);
-		const char *kn = last + 1;
-		for (i = 0; i < c->nsources; i++) {
-			const struct conf_source *s = &c->sources[i];
-			const struct conf_pattern *list = NULL;
-			size_t n = 0, j;
-
-			if (strlen(s->name) != nl || strncmp(s->name, key + 7, nl) != 0)
-				continue;
-			r = DL_OK;
-			if (strcmp(kn, "files") == 0)
-				for (j = 0; j < s->nfiles && r == DL_OK; j++)
-					r = sb_printf(&sb, "%s%s", j ? " " : "", s->files[j]);
-			else if (strcmp(kn, "start_at") == 0)
-				r = sb_puts(&sb, s->start_at_end ? "end" : "beginning");
-			else if (strcmp(kn, "time_format") == 0)
-				r = sb_puts(&sb, s->time_format);
-			else if (strcmp(kn, "downloader") == 0)
-				r = sb_puts(&sb, s->downloader ? s->downloader : "");
-			else if (strcmp(kn, "timestamp") == 0)
-				r = sb_puts(&sb, s->timestamp.text ? s->timestamp.text : "");
-			else if (strcmp(kn, "prefix") == 0)
-				r = sb_puts(&sb, s->prefix.text ? s->prefix.text : "");
-			else if (strcmp(kn, "success") == 0)
-				list = s->success, n = s->nsuccess;
-			else if (strcmp(kn, "failure") == 0)
-				list = s->failure, n = s->nfailure;
-			else if (strcmp(kn, "start") == 0)
-				list = s->start, n = s->nstart;
-			else
-				r = DL_ECONF;
-			for (j = 0; j < n && r == DL_OK; j++)
-				r = sb_printf(&sb, "%s%s", j ? "\n" : "", list[j].text);
-			goto out;
-		}
-	}
-out:
-	if (r == DL_OK) {
-		*value = sb.buf ? sb.buf : strdup("");
-		if (*value == NULL)
-			r = DL_ENOMEM;
-		sb.buf = NULL;
-	} else if (r == DL_ECONF) {
-		msg_err("unknown setting '%s'", key);
-	} else {
-		msg_err("out of memory");
-	}
-	sb_free(&sb);
-	return r;
 }
 
 /* --------------------------------------------------------------- freeing */
@@ -1554,11 +971,11 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->path);
-	for (i = 0; i < NGKEYS; i++) {
-		if (gkeys[i].type == KT_SECRET)
-			free_secret(*FIELD(c, &gkeys[i], char *));
-		else if (gkeys[i].type >= KT_STR)
-			free(*FIELD(c, &gkeys[i], char *));
+	for (i = 0; i < CONF_NGKEYS; i++) {
+		if (conf_gkeys[i].type == KT_SECRET)
+			free_secret(*FIELD(c, &conf_gkeys[i], char *));
+		else if (conf_gkeys[i].type >= KT_STR)
+			free(*FIELD(c, &conf_gkeys[i], char *));
 	}
 	for (i = 0; i < c->nsources; i++) {
 		struct conf_source *s = &c->sources[i];

@@ -151,6 +151,20 @@ unsigned long long conf_notifier_hash(const struct conf *c);
 void conf_show(const struct conf *c, FILE *fp);
 int conf_get(const struct conf *c, const char *key, char **value);
 
+/*
+ * conf_set_check: validate `dlmon config set KEY VALUE` exactly as the file
+ * reader would, and say what to write into the settings row "monitoring":
+ * *path is its JSON path ("$.failure_window_hours", "$.pushover.priority",
+ * "$.downloaders.fastdl") and *json the value as a JSON literal (booleans
+ * true/false, numbers as numbers); both malloc'ed, owned by the caller.
+ * KEY is a row name ("failure_window_hours", "pushover.priority",
+ * "downloaders.X") or its file spelling ("monitoring.failure_window_hours",
+ * "downloader.X.enabled").  An unknown key, a key only the file can hold
+ * (database.path, sources, ...) or a bad value is reported naming it:
+ * DL_ECONF (nothing returned).  DL_ENOMEM otherwise possible.
+ */
+int conf_set_check(const char *key, const char *value, char **path, char **json);
+
 void conf_free(struct conf *c);
 
 #endif

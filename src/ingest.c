@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opens.h"
 #include "parse.h"
 #include "source.h"
 #include "util.h"
@@ -29,6 +30,9 @@ struct ingest {
 	struct store *st;
 	FILE *show;
 	struct ingest_stats *stats;
+	time_t now;
+	struct opens *opens;       /* open attempts of the file being read */
+	struct opens_db *od;
 };
 
 static int
@@ -64,17 +68,70 @@ show_attempt(FILE *fp, const struct attempt *a)
 	fputc('\n', fp);
 }
 
-/* Save where r stands (with the parser's state) under item's key. */
+/* Save where r stands (with the parser's state and the file's open
+ * attempts) under item's key. */
 static int
 save_position(struct ingest *in, const struct conf_source *cs, const struct src_item *item,
     struct src_reader *r, const struct parse_state *ps, uint64_t lineno)
 {
 	struct src_pos pos;
+	int err;
 
+	if ((err = opens_db_save(in->od, item->key, in->opens)) != DL_OK)
+		return err;
 	src_position(r, &pos);
 	pos.cur_time = ps->cur_time;
 	pos.lineno = lineno;
 	return store_pos_put(in->st, cs->name, item->key, &pos);
+}
+
+/* Records one derived attempt (also an opens_fail_fn for open attempts
+ * that became failures). */
+static int
+record_attempt(void *ctx, const struct attempt *a)
+{
+	struct ingest *in = ctx;
+	int added, err;
+
+	in->stats->attempts++;
+	if ((err = store_attempt_add(in->st, a, &added)) != DL_OK)
+		return err;
+	if (!added)
+		in->stats->known++;
+	else if (in->show)
+		show_attempt(in->show, a);
+	return DL_OK;
+}
+
+/*
+ * One parsed line against the file's open attempts: those older than the
+ * line's time by the limit fail first (a result 2 h late does not close
+ * them), then a start opens one, or a result closes one (and takes its user
+ * when it has none) before being recorded.
+ */
+static int
+handle_line(struct ingest *in, const struct parse_state *ps, enum parse_result pr,
+    enum parse_kind kind, struct attempt *a)
+{
+	const struct open_attempt *m;
+	int err;
+
+	if (ps->cur_time != 0 &&
+	    (err = opens_expire(in->opens, ps->cur_time, record_attempt, in)) != DL_OK)
+		return err;
+	if (pr == PARSE_NONE && kind == PK_START && a->downloader != NULL)
+		return opens_start(in->opens, a, record_attempt, in);
+	if (pr != PARSE_ATTEMPT)
+		return DL_OK;
+	m = opens_match(in->opens, a);
+	if (m != NULL && a->user == NULL) {
+		a->user = m->user;
+		a->user_len = m->user_len;
+	}
+	if ((err = record_attempt(in, a)) != DL_OK)
+		return err;
+	opens_close(in->opens, m);
+	return DL_OK;
 }
 
 /*
@@ -92,7 +149,7 @@ ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
 	size_t len;
 	uint64_t lineno = item->pos.lineno;
 	unsigned long batch_lines = 0, batch_attempts = 0;
-	int truncated, rc, added, in_tx = 0, err = DL_OK;
+	int truncated, rc, in_tx = 0, err = DL_OK;
 
 	r = src_open(item);
 	if (r == NULL) {
@@ -103,11 +160,27 @@ ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
 	ps.cur_time = item->pos.cur_time;
 	ps.mtime = item->mtime;
 
+	/* A new file's identity is committed before its first batch: a first
+	 * run killed before that batch commits, then a rotation, must still
+	 * find the file under its rotated name. */
+	if (item->fresh) {
+		if ((err = store_begin(in->st)) != DL_OK)
+			goto out;
+		in_tx = 1;
+		if ((err = save_position(in, cs, item, r, &ps, lineno)) != DL_OK ||
+		    (err = store_commit(in->st)) != DL_OK)
+			goto out;
+		in_tx = 0;
+	}
 	if ((err = store_begin(in->st)) != DL_OK)
 		goto out;
 	in_tx = 1;
+	/* A rotated tail and its live file share the key, hence the opens. */
+	if ((err = opens_db_load(in->od, item->key, in->opens)) != DL_OK)
+		goto out;
 	while ((rc = src_next_line(r, &line, &len, &truncated)) == 1) {
 		enum parse_result pr;
+		enum parse_kind kind;
 
 		lineno++;
 		in->stats->lines++;
@@ -116,18 +189,14 @@ ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
 			msg_warn("%s:%" PRIu64 ": line longer than %d bytes; not matched",
 			    item->path, lineno, PARSE_MAX_LINE);
 		else {
-			pr = parse_line(p, &ps, line, len, item->path, (unsigned long)lineno, &a, NULL);
+			pr = parse_line(p, &ps, line, len, item->path, (unsigned long)lineno, &a, &kind);
 			if (pr == PARSE_SKIPPED)
 				in->stats->skipped++;
-			else if (pr == PARSE_ATTEMPT) {
-				in->stats->attempts++;
-				batch_attempts++;
-				if ((err = store_attempt_add(in->st, &a, &added)) != DL_OK)
+			else {
+				if (pr == PARSE_ATTEMPT)
+					batch_attempts++;
+				if ((err = handle_line(in, &ps, pr, kind, &a)) != DL_OK)
 					goto out;
-				if (!added)
-					in->stats->known++;
-				else if (in->show)
-					show_attempt(in->show, &a);
 			}
 		}
 		if (batch_lines >= BATCH_LINES || batch_attempts >= BATCH_ATTEMPTS) {
@@ -211,7 +280,7 @@ ingest_new(const struct conf *c, int *err)
 
 	*err = DL_OK;
 	in = calloc(1, sizeof *in);
-	if (in == NULL || (in->parsers = calloc(c->nsources + 1, sizeof *in->parsers)) == NULL) {
+	if (in == NULL || (in->parsers = calloc(c->nsources + 1, sizeof(struct parser *))) == NULL) {
 		msg_err("out of memory");
 		*err = DL_ENOMEM;
 		goto fail;
@@ -239,8 +308,32 @@ ingest_free(struct ingest *in)
 	free(in);
 }
 
+/*
+ * Open attempts of every file (read this run or not) that the scan's clock
+ * has left without a result for longer than the limit fail, in one
+ * transaction with the deletion of their rows.
+ */
+static int
+expire_opens(struct ingest *in)
+{
+	unsigned long n;
+	int err;
+
+	if ((err = store_begin(in->st)) != DL_OK)
+		return err;
+	if ((err = opens_db_expire(in->od, in->now, record_attempt, in, &n)) != DL_OK) {
+		store_rollback(in->st);
+		return err;
+	}
+	if (n)
+		msg_verbose("%lu open attempt%s without a result for 2 hours: failures",
+		    n, n == 1 ? "" : "s");
+	return store_commit(in->st);
+}
+
 int
-ingest_run(struct ingest *in, struct store *st, FILE *show, struct ingest_stats *stats)
+ingest_run(struct ingest *in, struct store *st, time_t now, FILE *show,
+    struct ingest_stats *stats)
 {
 	size_t i;
 	int err = DL_OK;
@@ -249,10 +342,23 @@ ingest_run(struct ingest *in, struct store *st, FILE *show, struct ingest_stats 
 	in->st = st;
 	in->show = show;
 	in->stats = stats;
+	in->now = now;
+	if ((in->opens = opens_new()) == NULL) {
+		err = DL_ENOMEM;
+		goto out;
+	}
+	if ((err = opens_db_new(st, &in->od)) != DL_OK)
+		goto out;
 	/* A busy or failing store stops the stage; what committed stays. */
 	for (i = 0; i < in->c->nsources; i++)
 		if ((err = ingest_source(in, &in->c->sources[i], in->parsers[i])) != DL_OK)
-			break;
+			goto out;
+	err = expire_opens(in);
+out:
+	opens_db_free(in->od);
+	opens_free(in->opens);
+	in->od = NULL;
+	in->opens = NULL;
 	in->st = NULL;
 	in->stats = NULL;
 	return err;

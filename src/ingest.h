@@ -12,6 +12,7 @@
 #define DLMON_INGEST_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "conf.h"
 #include "store.h"
@@ -40,8 +41,11 @@ void ingest_free(struct ingest *in);
  * ingest_run: ingest every source into st.  When show is not NULL, each
  * newly recorded attempt is printed to it as one tab-separated line
  * (downloader, username, timestamp, success, file_count, error) — used by
- * --dry-run, whose store is a private copy.
+ * --dry-run, whose store is a private copy.  now is the scan's clock
+ * (--now): at the end, open attempts (opens.h) of any file started more
+ * than 2 hours before it become failures.
  */
-int ingest_run(struct ingest *in, struct store *st, FILE *show, struct ingest_stats *stats);
+int ingest_run(struct ingest *in, struct store *st, time_t now, FILE *show,
+    struct ingest_stats *stats);
 
 #endif

@@ -91,6 +91,8 @@ deliver(struct run *r, enum store_alert_kind kind, const char *id, const char *s
 		return DL_OK;
 	}
 	r->stats->undelivered++;
+	if (res == NOTIFY_REJECTED)
+		r->stats->held++;
 	return store_alert_failed(r->st, aid, res == NOTIFY_REJECTED, r->nhash, why);
 }
 
@@ -105,12 +107,53 @@ check_recovery(struct run *r, const char *id, const char *streak, const struct e
 
 	if (!h->have_success)
 		return DL_OK;
-	err = store_recovery_due(r->st, id, streak, &found, prev, &first_fail, &nfail);
+	err = store_recovery_due(r->st, id, streak, h->success_ts, &found, prev, &first_fail, &nfail);
 	if (err != DL_OK || !found)
 		return err;
 	alert_compose_recovered(conf_display_name(r->c, id), first_fail, h->success_ts,
 	    nfail, r->now, &m);
 	return deliver(r, SA_RECOVERED, id, prev, first_fail, nfail, NULL, &m);
+}
+
+/*
+ * expect_every_hours: a downloader with no attempt at all for that long is
+ * silent — its cron job or container may be dead, which no failure line will
+ * ever tell.  One push per silence: the silence is identified by the time of
+ * the last attempt before it, so a new attempt ends it and a later silence
+ * is a new one.
+ */
+static int
+check_silence(struct run *r, const char *id, const struct ev_history *h)
+{
+	const struct conf_downloader *d = conf_downloader(r->c, id);
+	struct ev_alert_state as;
+	struct alert_msg m;
+	unsigned long long held_hash = 0;
+	char key[DLT_BUFSZ];
+	time_t last;
+	int err, dropped = 0;
+
+	if (d == NULL || d->expect_every_hours <= 0)
+		return DL_OK;
+	if (h->nfail > 0)
+		last = h->fail[h->nfail - 1].ts;
+	else if (h->have_success)
+		last = h->success_ts;
+	else
+		return DL_OK;
+	dlt_format(last, key);
+	if ((err = store_alert_drop_stale(r->st, SA_SILENT, id, key, &dropped)) != DL_OK)
+		return err;
+	r->stats->dropped += (unsigned long)dropped;
+	if ((double)(r->now - last) < d->expect_every_hours * 3600.0)
+		return DL_OK;
+	if ((err = store_alert_state(r->st, SA_SILENT, id, key, &as, &held_hash)) != DL_OK)
+		return err;
+	if (as.status == EV_AS_SENT ||
+	    (as.status == EV_AS_HELD && held_hash == r->nhash))
+		return DL_OK;
+	alert_compose_silent(conf_display_name(r->c, id), last, r->now, &m);
+	return deliver(r, SA_SILENT, id, key, last, 0, NULL, &m);
 }
 
 static int
@@ -130,16 +173,18 @@ check_downloader(struct run *r, const char *id)
 	ev_streak_key(&h, key);
 	/* Alerts are about the present: a pending alert whose streak ended is
 	 * dropped, never delivered late. */
-	if ((err = store_alert_drop_stale(r->st, id, key, &dropped)) != DL_OK)
+	if ((err = store_alert_drop_stale(r->st, SA_FAILING, id, key, &dropped)) != DL_OK)
 		return err;
 	r->stats->dropped += (unsigned long)dropped;
 	if (r->c->mon.notify_recovery &&
 	    (err = check_recovery(r, id, key, &h)) != DL_OK)
 		return err;
+	if ((err = check_silence(r, id, &h)) != DL_OK)
+		return err;
 	if (h.nfail == 0)
 		return DL_OK;
 
-	if ((err = store_alert_state(r->st, id, key, &as, &held_hash)) != DL_OK)
+	if ((err = store_alert_state(r->st, SA_FAILING, id, key, &as, &held_hash)) != DL_OK)
 		return err;
 	p.window_hours = conf_window_hours(r->c, id);
 	p.min_failures = conf_min_failures(r->c, id);

@@ -19,7 +19,8 @@
 
 struct monitor_stats {
 	unsigned long sent;
-	unsigned long undelivered;
+	unsigned long undelivered; /* of which held (refused, waiting for new settings): */
+	unsigned long held;
 	unsigned long dropped;
 	char sent_names[256];      /* "toolzu, fastdl" for the summary line */
 };

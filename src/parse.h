@@ -67,10 +67,22 @@ void parser_free(struct parser *p);
  * from any ts group or the timestamp pattern.  Returns a parse_result; with
  * PARSE_ATTEMPT, *out is filled.  *kind (may be NULL) tells which pattern
  * matched.  Never fails: bad input yields PARSE_NONE or PARSE_SKIPPED.
+ * A `start` line is no attempt: it returns PARSE_NONE with *kind PK_START,
+ * and *out holds the start — downloader, user, ts, success 0, no error — for
+ * the caller's open attempts (opens.h); out->downloader is NULL when the line
+ * gave no downloader name (warned once).
  */
 enum parse_result parse_line(struct parser *p, struct parse_state *st,
     const char *line, size_t len, const char *where, unsigned long lineno,
     struct attempt *out, enum parse_kind *kind);
+
+/*
+ * parse_last_pattern: which success/failure/start pattern matched the line
+ * of the last parse_line call, for test-patterns: its index counting the
+ * source's success patterns, then failure, then start, in configuration
+ * order; -1 when none matched (or only the timestamp pattern did).
+ */
+int parse_last_pattern(const struct parser *p);
 
 /*
  * parse_time: parse text (len bytes) with strptime format fmt; the whole text

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "conf.h"
 #include "store.h"
 #include "util.h"
 
@@ -42,5 +43,29 @@ int query_history_table(struct store *st, const char *dl, long limit, FILE *fp);
  * transaction; *deleted counts them.
  */
 int query_clear(struct store *st, time_t now, long days, long long *deleted);
+
+/* query_clear_json: the seed's clear body {"success":true,"deleted":N,"days":D}
+ * into out, built by SQLite's json_object on st's handle. */
+int query_clear_json(struct store *st, long long deleted, long days, struct strbuf *out);
+
+/*
+ * query_config_set: in one BEGIN IMMEDIATE transaction, create the settings
+ * row "monitoring" as '{}' when missing and set path to the JSON literal
+ * json in it with json_set (see conf_set_check).  The new row is applied
+ * to c with conf_overlay_json before the commit: a row the reader would
+ * refuse is rolled back (DL_ECONF).  On success c reflects the row.
+ */
+int query_config_set(struct store *st, struct conf *c, const char *path, const char *json);
+
+/*
+ * query_sql: the text of one of the queries above (static, constant), for
+ * the tests that check their plans with EXPLAIN QUERY PLAN.  NULL for an
+ * unknown id.
+ */
+enum query_sql_id {
+	QS_STATUS_JSON, QS_STATUS_ROWS, QS_HISTORY_JSON, QS_HISTORY_JSON_DL,
+	QS_HISTORY_ROWS, QS_HISTORY_ROWS_DL, QS_COUNT
+};
+const char *query_sql(enum query_sql_id id);
 
 #endif

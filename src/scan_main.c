@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "monitor.h"
 #include "notify.h"
+#include "settings.h"
 #include "store.h"
 #include "util.h"
 
@@ -30,29 +31,6 @@ usage(FILE *fp)
 	    "alerts once per failure streak and prunes old rows.  See dlmon-scan(1).\n");
 }
 
-/* The settings rows override the file: precedence default < file < database. */
-static int
-apply_settings_rows(struct conf *c, struct store *st)
-{
-	char *json = NULL;
-	int err;
-
-	if ((err = store_setting_get(st, "monitoring", &json)) != DL_OK)
-		return err;
-	if (json != NULL)
-		err = conf_overlay_json(c, json);
-	free(json);
-	json = NULL;
-	if (err != DL_OK)
-		return err;
-	if ((err = store_setting_get(st, "pushover", &json)) != DL_OK)
-		return err;
-	if (json != NULL)
-		err = conf_overlay_pushover_json(c, json);
-	free(json);
-	return err;
-}
-
 /* The one-line summary; in --dry-run it says what would have happened. */
 static void
 print_summary(FILE *fp, int dry, const struct ingest_stats *is,
@@ -67,9 +45,13 @@ print_summary(FILE *fp, int dry, const struct ingest_stats *is,
 	    ms->sent, ms->sent == 1 ? "" : "s", dry ? "would be sent" : "sent",
 	    ms->sent ? " (" : "", ms->sent_names, ms->sent ? ")" : "",
 	    pruned, pruned == 1 ? "" : "s", dry ? "would be " : "");
-	if (ms->undelivered)
-		fprintf(fp, "%s: %lu alert%s not delivered (still pending)\n", msg_progname(),
-		    ms->undelivered, ms->undelivered == 1 ? "" : "s");
+	if (ms->undelivered > ms->held)
+		fprintf(fp, "%s: %lu alert%s not delivered (pending: the next run retries)\n",
+		    msg_progname(), ms->undelivered - ms->held,
+		    ms->undelivered - ms->held == 1 ? "" : "s");
+	if (ms->held)
+		fprintf(fp, "%s: %lu alert%s refused by the notifier (held until its settings "
+		    "change)\n", msg_progname(), ms->held, ms->held == 1 ? "" : "s");
 }
 
 int
@@ -147,12 +129,12 @@ main(int argc, char **argv)
 	if ((err = store_open(c->db.path, dry ? STORE_DRYRUN : STORE_RW,
 	    c->db.busy_timeout_ms, &st)) != DL_OK)
 		goto out;
-	if ((err = apply_settings_rows(c, st)) != DL_OK)
+	if ((err = settings_apply(c, st)) != DL_OK)
 		goto out;
 	if (c->po.enabled && (n = notify_pushover_new(c, &err)) == NULL)
 		goto out;
 
-	if ((err = ingest_run(in, st, show, &is)) != DL_OK)
+	if ((err = ingest_run(in, st, now, show, &is)) != DL_OK)
 		goto out;
 	if ((err = monitor_run(c, st, n, show, now, &ms)) != DL_OK)
 		goto out;

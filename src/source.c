@@ -1,6 +1,7 @@
 /*
- * source.c — log files: globbing, rotation-aware planning, line reading.
- * See source.h for the contracts.
+ * source.c — log files: globbing and rotation-aware planning.  See source.h
+ * for the contracts; rotated files are found in source_find.c, read in
+ * source_read.c.
  *
  * Rules decided here (documented for README/man):
  *  - Rotated names: NAME is a rotated name of live file L when NAME = L +
@@ -25,258 +26,15 @@
  *    holds unread bytes, or when its file is found live under another name
  *    the globs match (renamed: the new name continues from the position).
  */
-#include "source.h"
+#include "source_int.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
-#include "parse.h"   /* PARSE_MAX_LINE */
 #include "util.h"
-
-#define SRC_BUF_INIT (256 * 1024)
-#define SRC_MIN_READ (64 * 1024)
-/* A line is known to be over-long once this many bytes hold no '\n' (the
- * extra byte allows a trailing '\r' on a line of exactly PARSE_MAX_LINE). */
-#define SRC_KEEP (PARSE_MAX_LINE + 2)
-#define SRC_BUF_MAX (SRC_KEEP + SRC_MIN_READ)
-
-/* What planning knows of one physical file. */
-struct finfo {
-	char *path;
-	struct stat st;
-	int gz;
-	unsigned char head[SRC_FP_MAX];
-	size_t head_len;
-};
-
-static int
-has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-	return n >= m && strcmp(s + n - m, suf) == 0;
-}
-
-/* 1 when s is a rotation suffix (see the rules at the top of this file). */
-static int
-is_rot_suffix(const char *s)
-{
-	size_t tok;
-
-	if (*s != '.' && *s != '-' && *s != '_')
-		return 0;
-	while (*s == '.' || *s == '-' || *s == '_') {
-		s++;
-		tok = strcspn(s, ".-_");
-		if (tok == 0)
-			return 0;
-		if (strspn(s, "0123456789") < tok &&
-		    !(tok == 3 && (strncmp(s, "old", 3) == 0 || strncmp(s, "bak", 3) == 0)) &&
-		    !(tok == 2 && strncmp(s, "gz", 2) == 0 && s[2] == '\0'))
-			return 0;
-		s += tok;
-	}
-	return *s == '\0';
-}
-
-/*
- * Opens path for reading without ever blocking on a FIFO; returns the fd, or
- * -1 with errno set (EINVAL: not a regular file).
- */
-static int
-open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) != 0) {
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	return fd;
-}
-
-static const char *
-why(int err)
-{
-	return err == EINVAL ? "not a regular file" : strerror(err);
-}
-
-/* Reads up to want bytes from the start of gz; returns the count or -1. */
-static long
-gz_read_full(gzFile gz, void *buf, size_t want)
-{
-	size_t got = 0;
-	int n;
-
-	while (got < want) {
-		n = gzread(gz, (char *)buf + got, (unsigned)(want - got));
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (long)got;
-}
-
-/*
- * Reads the head (first SRC_FP_MAX uncompressed bytes) of f->path into f,
- * refreshing f->st.  Returns DL_OK or DL_EFAIL (errno kept, not reported).
- */
-static int
-finfo_head(struct finfo *f)
-{
-	gzFile gz;
-	ssize_t n;
-	long g;
-	int fd, e;
-
-	fd = open_regular(f->path, &f->st);
-	if (fd < 0)
-		return DL_EFAIL;
-	if (!f->gz) {
-		do
-			n = pread(fd, f->head, sizeof f->head, 0);
-		while (n < 0 && errno == EINTR);
-		e = errno;
-		close(fd);
-		errno = e;
-		if (n < 0)
-			return DL_EFAIL;
-		f->head_len = (size_t)n;
-		return DL_OK;
-	}
-	gz = gzdopen(fd, "rb");
-	if (gz == NULL) {
-		close(fd);
-		errno = ENOMEM;
-		return DL_EFAIL;
-	}
-	g = gz_read_full(gz, f->head, sizeof f->head);
-	gzclose(gz);
-	if (g < 0) {
-		errno = EIO;
-		return DL_EFAIL;
-	}
-	f->head_len = (size_t)g;
-	return DL_OK;
-}
-
-/* Does f's head start with the bytes fingerprinted in s? */
-static int
-fp_match(const struct finfo *f, const struct src_pos *s)
-{
-	return s->fp_len <= f->head_len &&
-	    dl_fnv1a(DL_FNV_INIT, f->head, s->fp_len) == s->fp_hash;
-}
-
-/*
- * Uncompressed size hint of a gzip file: its trailer's ISIZE (size mod 2^32,
- * exact for the single-member files logrotate writes).  -1 when unreadable.
- */
-static long long
-gz_isize(const char *path)
-{
-	unsigned char b[4];
-	struct stat st;
-	int fd = open_regular(path, &st);
-	ssize_t n = -1;
-
-	if (fd < 0)
-		return -1;
-	if (st.st_size >= 18)
-		n = pread(fd, b, 4, st.st_size - 4);
-	close(fd);
-	if (n != 4)
-		return -1;
-	return (long long)((uint32_t)b[0] | (uint32_t)b[1] << 8 |
-	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
-}
-
-/* Might f hold bytes after offset?  (gzip: trusted only when ISIZE says no) */
-static int
-has_unread(const struct finfo *f, uint64_t offset)
-{
-	long long isz;
-
-	if (!f->gz)
-		return (uint64_t)f->st.st_size > offset;
-	isz = gz_isize(f->path);
-	return isz < 0 || (uint32_t)isz != (uint32_t)offset;
-}
-
-/* Is f at least offset bytes long, as far as can be told cheaply? */
-static int
-long_enough(const struct finfo *f, uint64_t offset)
-{
-	return f->gz || (uint64_t)f->st.st_size >= offset;
-}
-
-/* Offset just after the last '\n' of f (start_at = end). */
-static int
-last_line_end(const struct finfo *f, uint64_t *out)
-{
-	char buf[65536];
-	uint64_t pos, total = 0, last = 0;
-	ssize_t n;
-	gzFile gz;
-	char *p;
-	int fd, rc = DL_EFAIL;
-	struct stat st;
-
-	fd = open_regular(f->path, &st);
-	if (fd < 0)
-		return DL_EFAIL;
-	if (f->gz) {
-		gz = gzdopen(fd, "rb");
-		if (gz == NULL) {
-			close(fd);
-			return DL_EFAIL;
-		}
-		while ((n = gzread(gz, buf, sizeof buf)) > 0) {
-			p = memrchr(buf, '\n', (size_t)n);
-			if (p != NULL)
-				last = total + (uint64_t)(p - buf) + 1;
-			total += (uint64_t)n;
-		}
-		gzclose(gz);
-		if (n < 0)
-			return DL_EFAIL;
-		*out = last;
-		return DL_OK;
-	}
-	pos = (uint64_t)st.st_size;
-	*out = 0;
-	while (pos > 0) {
-		size_t want = pos < sizeof buf ? (size_t)pos : sizeof buf;
-		n = pread(fd, buf, want, (off_t)(pos - want));
-		if (n != (ssize_t)want)
-			goto out;
-		p = memrchr(buf, '\n', want);
-		if (p != NULL) {
-			*out = pos - want + (uint64_t)(p - buf) + 1;
-			break;
-		}
-		pos -= want;
-	}
-	rc = DL_OK;
-out:
-	close(fd);
-	return rc;
-}
 
 /* ---- plan building ---- */
 
@@ -341,98 +99,27 @@ identity(const struct finfo *f, uint64_t offset, time_t cur_time, struct src_pos
 	p->cur_time = cur_time;
 }
 
-static int
-cand_cmp(const void *a, const void *b)
-{
-	const struct finfo *x = a, *y = b;
-
-	if (x->st.st_mtime != y->st.st_mtime)
-		return x->st.st_mtime > y->st.st_mtime ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
 /*
- * Looks for the predecessor of live path key among its rotated siblings: the
- * file holding the saved position s.  not_st (may be NULL) is the live file
- * itself, never a candidate.  *out (caller frees path) is set with found = 1.
+ * Plans the rotated files of key: the unread tail of its predecessor pred
+ * (read up to s), then the files rotated away after it, whole, oldest first.
  */
 static int
-find_pred(const char *key, const struct src_pos *s, const struct stat *not_st,
-    struct finfo *out, int *found)
+plan_rotated(struct src_plan *plan, const char *key, const struct finfo *pred,
+    const struct src_pos *s, const struct finfo *newer, size_t nnewer)
 {
-	const char *slash = strrchr(key, '/');
-	const char *base = slash ? slash + 1 : key;
-	size_t blen = strlen(base), dlen = slash ? (size_t)(slash - key) + 1 : 0;
-	struct finfo *c = NULL;
-	size_t nc = 0, i;
-	char *dir = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
-	int rc = DL_ENOMEM, pass;
+	struct src_pos p;
+	size_t i;
+	int rc = DL_OK;
 
-	*found = 0;
-	dir = slash ? strndup(key, dlen) : strdup(".");
-	if (dir == NULL)
-		goto out;
-	d = opendir(dir);
-	rc = DL_OK;
-	if (d == NULL)
-		goto out;
-	while ((de = readdir(d)) != NULL) {
-		struct finfo f;
-		struct finfo *nc2;
-		if (strncmp(de->d_name, base, blen) != 0 || !is_rot_suffix(de->d_name + blen))
+	if (src_has_unread(pred, s->offset))
+		rc = plan_add(plan, key, pred, s->offset, s, 1);
+	for (i = 0; rc == DL_OK && i < nnewer; i++) {
+		if (!src_has_unread(&newer[i], 0))
 			continue;
-		memset(&f, 0, sizeof f);
-		if (asprintf(&f.path, "%.*s%s", (int)dlen, key, de->d_name) < 0) {
-			rc = DL_ENOMEM;
-			goto out;
-		}
-		if (stat(f.path, &f.st) != 0 || !S_ISREG(f.st.st_mode) ||
-		    (not_st && f.st.st_dev == not_st->st_dev && f.st.st_ino == not_st->st_ino)) {
-			free(f.path);
-			continue;
-		}
-		f.gz = has_suffix(f.path, ".gz");
-		nc2 = realloc(c, (nc + 1) * sizeof *c);
-		if (nc2 == NULL) {
-			free(f.path);
-			rc = DL_ENOMEM;
-			goto out;
-		}
-		c = nc2;
-		c[nc++] = f;
+		msg_verbose("%s: %s was rotated away since the last run", key, newer[i].path);
+		identity(&newer[i], 0, 0, &p);
+		rc = plan_add(plan, key, &newer[i], 0, &p, 1);
 	}
-	if (nc > 0)
-		qsort(c, nc, sizeof *c, cand_cmp);
-	/* pass 0: same file renamed; pass 1: a copy or compressed copy */
-	for (pass = 0; pass < 2 && !*found; pass++) {
-		for (i = 0; i < nc; i++) {
-			int same = (uint64_t)c[i].st.st_dev == s->dev && (uint64_t)c[i].st.st_ino == s->ino;
-			if (pass == 0 ? !same : (same || s->fp_len == 0))
-				continue;
-			if (!long_enough(&c[i], s->offset))
-				continue;
-			if (finfo_head(&c[i]) != DL_OK) {
-				msg_warn("%s: %s (looking for the rotated file of %s)",
-				    c[i].path, strerror(errno), key);
-				continue;
-			}
-			if (!fp_match(&c[i], s))
-				continue;
-			*out = c[i];
-			c[i].path = NULL;
-			*found = 1;
-			break;
-		}
-	}
-out:
-	for (i = 0; i < nc; i++)
-		free(c[i].path);
-	free(c);
-	free(dir);
-	if (d != NULL)
-		closedir(d);
 	return rc;
 }
 
@@ -441,25 +128,29 @@ static int
 plan_live(struct src_plan *plan, const struct conf_source *cs, struct finfo *f,
     const struct src_pos *s, int first_run)
 {
-	struct finfo pred;
+	struct finfo pred, *newer = NULL;
 	struct src_pos p;
 	uint64_t start = 0;
+	size_t nnewer = 0;
 	int same, found = 0, rc;
 
 	if (!s->known) {
-		if (cs->start_at_end && first_run && last_line_end(f, &start) != DL_OK) {
+		if (cs->start_at_end && first_run && src_last_line_end(f, &start) != DL_OK) {
 			msg_err("%s: %s", f->path, strerror(errno));
 			return DL_EFAIL;
 		}
 		identity(f, start, 0, &p);
-		return plan_add(plan, f->path, f, start, &p, 0);
+		rc = plan_add(plan, f->path, f, start, &p, 0);
+		if (rc == DL_OK)
+			plan->items[plan->nitems - 1].fresh = 1;
+		return rc;
 	}
 	same = (uint64_t)f->st.st_dev == s->dev && (uint64_t)f->st.st_ino == s->ino;
 	/* A device renumbered (reboot, remount) keeps inode and full head. */
 	if (!same && (uint64_t)f->st.st_ino == s->ino && s->fp_len == SRC_FP_MAX)
 		same = 1;
-	if (same && fp_match(f, s) && long_enough(f, s->offset)) {
-		if (!has_unread(f, s->offset))
+	if (same && src_fp_match(f, s) && src_long_enough(f, s->offset)) {
+		if (!src_has_unread(f, s->offset))
 			return DL_OK;
 		identity(f, s->offset, s->cur_time, &p);
 		p.lineno = s->lineno;
@@ -467,14 +158,14 @@ plan_live(struct src_plan *plan, const struct conf_source *cs, struct finfo *f,
 	}
 	/* Rotated, truncated, or another file under the same name. */
 	memset(&pred, 0, sizeof pred);
-	rc = find_pred(f->path, s, &f->st, &pred, &found);
+	rc = src_find_pred(f->path, s, &f->st, &pred, &found, &newer, &nnewer);
 	if (rc != DL_OK)
 		return rc;
 	if (found) {
 		msg_verbose("%s: rotated; previous file is %s", f->path, pred.path);
-		if (has_unread(&pred, s->offset))
-			rc = plan_add(plan, f->path, &pred, s->offset, s, 1);
+		rc = plan_rotated(plan, f->path, &pred, s, newer, nnewer);
 		free(pred.path);
+		src_finfo_free(newer, nnewer);
 		if (rc != DL_OK)
 			return rc;
 	} else {
@@ -505,7 +196,8 @@ struct saved {
 static int
 plan_saved(struct src_plan *plan, const struct saved *k)
 {
-	struct finfo f;
+	struct finfo f, *newer = NULL;
+	size_t nnewer = 0, n;
 	int found = 0, rc = DL_OK;
 
 	memset(&f, 0, sizeof f);
@@ -515,23 +207,25 @@ plan_saved(struct src_plan *plan, const struct saved *k)
 		return plan_gone(plan, k->key);
 	if (k->rotated) {
 		f.path = (char *)k->key;
-		f.gz = has_suffix(k->key, ".gz");
-		if (finfo_head(&f) == DL_OK && (uint64_t)f.st.st_dev == k->s.dev &&
-		    (uint64_t)f.st.st_ino == k->s.ino && fp_match(&f, &k->s) &&
-		    long_enough(&f, k->s.offset) && has_unread(&f, k->s.offset))
+		f.gz = src_has_suffix(k->key, ".gz");
+		if (src_finfo_head(&f) == DL_OK && (uint64_t)f.st.st_dev == k->s.dev &&
+		    (uint64_t)f.st.st_ino == k->s.ino && src_fp_match(&f, &k->s) &&
+		    src_long_enough(&f, k->s.offset) && src_has_unread(&f, k->s.offset))
 			rc = plan_add(plan, k->key, &f, k->s.offset, &k->s, 1);
 		return rc;
 	}
 	if (!k->orphan)
 		return DL_OK;
-	rc = find_pred(k->key, &k->s, NULL, &f, &found);
+	rc = src_find_pred(k->key, &k->s, NULL, &f, &found, &newer, &nnewer);
 	if (rc != DL_OK)
 		return rc;
-	if (found && has_unread(&f, k->s.offset))
-		rc = plan_add(plan, k->key, &f, k->s.offset, &k->s, 1);
-	else
+	n = plan->nitems;
+	if (found)
+		rc = plan_rotated(plan, k->key, &f, &k->s, newer, nnewer);
+	if (rc == DL_OK && plan->nitems == n)
 		rc = plan_gone(plan, k->key);
 	free(f.path);
+	src_finfo_free(newer, nnewer);
 	return rc;
 }
 
@@ -548,7 +242,7 @@ adopt(const struct finfo *f, struct saved *sv, size_t nsaved, struct src_pos *s)
 	for (i = 0; i < nsaved; i++) {
 		const struct src_pos *o = &sv[i].s;
 		if (!sv[i].orphan || sv[i].taken || o->dev != (uint64_t)f->st.st_dev ||
-		    o->ino != (uint64_t)f->st.st_ino || !fp_match(f, o) || !long_enough(f, o->offset))
+		    o->ino != (uint64_t)f->st.st_ino || !src_fp_match(f, o) || !src_long_enough(f, o->offset))
 			continue;
 		msg_verbose("%s: renamed from %s", f->path, sv[i].key);
 		sv[i].taken = 1;
@@ -596,7 +290,7 @@ expand(const struct conf_source *cs, char ***out, size_t *nout)
 	if (n > 0)
 		qsort(v, n, sizeof *v, str_cmp);
 	for (i = j = 0; i < n; i++) {
-		if (j > 0 && v[i] != NULL && strcmp(v[i], v[j - 1]) == 0)
+		if (j > 0 && strcmp(v[i], v[j - 1]) == 0)   /* no NULL: ENOMEM left above */
 			free(v[i]);
 		else
 			v[j++] = v[i];
@@ -616,7 +310,7 @@ is_rotated_of_live(const struct finfo *f, size_t nf, const char *path)
 
 	for (i = 0; i < nf; i++) {
 		len = strlen(f[i].path);
-		if (strncmp(path, f[i].path, len) == 0 && is_rot_suffix(path + len))
+		if (strncmp(path, f[i].path, len) == 0 && src_is_rot_suffix(path + len))
 			return 1;
 	}
 	return 0;
@@ -652,7 +346,12 @@ src_plan_build(const struct conf_source *cs, char *const *saved_keys, size_t nsa
 	for (i = 0; i < np; i++) {
 		struct stat st;
 		if (stat(paths[i], &st) != 0) {
-			msg_verbose("%s: %s", paths[i], strerror(errno));
+			/* gone since the glob, or a dangling link: normal with
+			 * rotation; anything else (a symlink loop) deserves a word */
+			if (errno == ENOENT)
+				msg_verbose("%s: %s", paths[i], strerror(errno));
+			else
+				msg_warn("%s: %s, skipped", paths[i], strerror(errno));
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
@@ -668,7 +367,7 @@ src_plan_build(const struct conf_source *cs, char *const *saved_keys, size_t nsa
 		}
 		f[nf].path = paths[i];
 		f[nf].st = st;
-		f[nf].gz = has_suffix(paths[i], ".gz");
+		f[nf].gz = src_has_suffix(paths[i], ".gz");
 		nf++;
 	}
 	if (nf == 0 && nsaved == 0) {
@@ -710,8 +409,8 @@ src_plan_build(const struct conf_source *cs, char *const *saved_keys, size_t nsa
 			msg_verbose("%s: rotated name of a live file, not read as live", f[i].path);
 			continue;
 		}
-		if (finfo_head(&f[i]) != DL_OK) {
-			msg_err("%s: %s", f[i].path, why(errno));
+		if (src_finfo_head(&f[i]) != DL_OK) {
+			msg_err("%s: %s", f[i].path, src_why(errno));
 			failed = 1;
 			continue;
 		}
@@ -766,295 +465,4 @@ src_plan_free(struct src_plan *plan)
 		free(plan->gone[i]);
 	free(plan->gone);
 	memset(plan, 0, sizeof *plan);
-}
-
-/* ---- reading ---- */
-
-/*
- * The reader keeps unconsumed bytes in buf[beg, end); off is the stream
- * offset of buf[beg], i.e. just after the last returned line, so that a
- * position saved at any moment resumes exactly there.  It reads to EOF as
- * the file is then (a log may grow while it is read); bytes of an incomplete
- * last line are read but never consumed.
- */
-struct src_reader {
-	char *path;
-	int fd;
-	gzFile gz;
-	int rotated;
-	int stale;                 /* file changed since planning: read nothing */
-	int eof;
-	int skipping;              /* inside an over-long line */
-	struct src_pos ipos;       /* item->pos */
-	uint64_t dev, ino;
-	char *buf;
-	size_t cap, beg, end, scan;
-	uint64_t off;
-	uint64_t skipped;          /* bytes of the over-long line dropped */
-	unsigned char head[SRC_FP_MAX];
-	size_t head_len;
-};
-
-/* Reads more bytes after buf[end); 1 read, 0 end of file, DL_EFAIL. */
-static int
-fill(struct src_reader *r)
-{
-	size_t want, ncap;
-	ssize_t n;
-	char *nb;
-	int e;
-
-	if (r->beg > 0) {
-		memmove(r->buf, r->buf + r->beg, r->end - r->beg);
-		r->end -= r->beg;
-		r->scan -= r->beg;
-		r->beg = 0;
-	}
-	if (r->cap - r->end < SRC_MIN_READ && r->cap < SRC_BUF_MAX) {
-		ncap = r->cap * 2 < SRC_BUF_MAX ? r->cap * 2 : SRC_BUF_MAX;
-		nb = realloc(r->buf, ncap);
-		if (nb == NULL) {
-			msg_err("%s: out of memory", r->path);
-			return DL_EFAIL;
-		}
-		r->buf = nb;
-		r->cap = ncap;
-	}
-	want = r->cap - r->end;
-	if (r->gz != NULL) {
-		n = gzread(r->gz, r->buf + r->end, (unsigned)want);
-		if (n < 0) {
-			msg_err("%s: %s", r->path, gzerror(r->gz, &e));
-			return DL_EFAIL;
-		}
-	} else {
-		do
-			n = read(r->fd, r->buf + r->end, want);
-		while (n < 0 && errno == EINTR);
-		if (n < 0) {
-			msg_err("%s: %s", r->path, strerror(errno));
-			return DL_EFAIL;
-		}
-	}
-	if (n == 0) {
-		r->eof = 1;
-		return 0;
-	}
-	r->end += (size_t)n;
-	return 1;
-}
-
-/* Drops the first `start` bytes of a gzip stream, after the head read. */
-static int
-gz_skip(struct src_reader *r, uint64_t start)
-{
-	uint64_t done = r->head_len;
-	int n;
-
-	if (start <= r->head_len) {
-		memcpy(r->buf, r->head + start, r->head_len - (size_t)start);
-		r->end = r->head_len - (size_t)start;
-		return DL_OK;
-	}
-	while (done < start) {
-		uint64_t left = start - done;
-		n = gzread(r->gz, r->buf, (unsigned)(left < r->cap ? left : r->cap));
-		if (n < 0) {
-			msg_err("%s: %s", r->path, gzerror(r->gz, &n));
-			return DL_EFAIL;
-		}
-		if (n == 0) {
-			r->eof = 1;   /* shorter than the position: nothing to read */
-			break;
-		}
-		done += (uint64_t)n;
-	}
-	return DL_OK;
-}
-
-/*
- * src_open: a reader of item->path from item->start, owned by the caller
- * (src_close).  NULL when the file cannot be opened (reported).  A file that
- * is no longer the one planned yields no line and keeps item->pos.
- */
-struct src_reader *
-src_open(const struct src_item *item)
-{
-	struct src_reader *r = calloc(1, sizeof *r);
-	struct stat st;
-	ssize_t n;
-	long g;
-	int ok = 0;
-
-	if (r != NULL)
-		r->fd = -1;
-	if (r == NULL || (r->path = strdup(item->path)) == NULL ||
-	    (r->buf = malloc(SRC_BUF_INIT)) == NULL) {
-		msg_err("%s: out of memory", item->path);
-		goto out;
-	}
-	r->cap = SRC_BUF_INIT;
-	r->ipos = item->pos;
-	r->rotated = item->rotated;
-	r->off = item->start;
-	r->fd = open_regular(item->path, &st);
-	if (r->fd < 0) {
-		msg_err("%s: %s", item->path, why(errno));
-		goto out;
-	}
-	r->dev = (uint64_t)st.st_dev;
-	r->ino = (uint64_t)st.st_ino;
-	if (item->gz) {
-		r->gz = gzdopen(r->fd, "rb");
-		if (r->gz == NULL) {
-			msg_err("%s: cannot open gzip stream", item->path);
-			goto out;
-		}
-		r->fd = -1;
-		gzbuffer(r->gz, 128 * 1024);
-		g = gz_read_full(r->gz, r->head, sizeof r->head);
-		if (g < 0) {
-			msg_err("%s: not a readable gzip file", item->path);
-			goto out;
-		}
-		r->head_len = (size_t)g;
-	} else {
-		do
-			n = pread(r->fd, r->head, sizeof r->head, 0);
-		while (n < 0 && errno == EINTR);
-		if (n < 0 || lseek(r->fd, (off_t)item->start, SEEK_SET) < 0) {
-			msg_err("%s: %s", item->path, strerror(errno));
-			goto out;
-		}
-		r->head_len = (size_t)n;
-	}
-	/* The file must still be the one planned (a rotation may have happened
-	 * in between); if not, read nothing and keep the planned position, so
-	 * that the next run sorts it out. */
-	if (item->pos.known &&
-	    ((!item->gz && !item->rotated && (r->dev != item->pos.dev || r->ino != item->pos.ino)) ||
-	     r->head_len < item->pos.fp_len ||
-	     dl_fnv1a(DL_FNV_INIT, r->head, item->pos.fp_len) != item->pos.fp_hash)) {
-		msg_verbose("%s: changed since planning, left for the next run", item->path);
-		r->stale = 1;
-		r->eof = 1;
-	} else if (item->gz && gz_skip(r, item->start) != DL_OK) {
-		goto out;
-	}
-	ok = 1;
-out:
-	if (!ok) {
-		src_close(r);
-		return NULL;
-	}
-	return r;
-}
-
-/* Extends the cached head with the consumed bytes [off, off + n) at p. */
-static void
-head_extend(struct src_reader *r, const char *p, uint64_t n)
-{
-	uint64_t from = r->head_len, to = r->off + n;
-
-	if (from >= SRC_FP_MAX || r->off > from || to <= from)
-		return;
-	if (to > SRC_FP_MAX)
-		to = SRC_FP_MAX;
-	memcpy(r->head + from, p + (from - r->off), (size_t)(to - from));
-	r->head_len = (size_t)to;
-}
-
-/*
- * src_next_line: the next complete line, pointing into the reader's buffer
- * (valid until the next call).  1 with a line, 0 at the end, DL_EFAIL on a
- * read error (reported).  Memory stays below PARSE_MAX_LINE + 64 KiB.
- */
-int
-src_next_line(struct src_reader *r, const char **line, size_t *len, int *truncated)
-{
-	char *nl;
-	size_t n;
-	int rc;
-
-	if (r->stale)
-		return 0;
-	for (;;) {
-		nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
-		if (nl != NULL) {
-			n = (size_t)(nl - (r->buf + r->beg));
-			*line = r->buf + r->beg;
-			*truncated = r->skipping;
-			if (!r->skipping && n > 0 && (*line)[n - 1] == '\r')
-				n--;
-			if (n > PARSE_MAX_LINE) {
-				n = PARSE_MAX_LINE;
-				*truncated = 1;
-			}
-			*len = n;
-			n = (size_t)(nl - (r->buf + r->beg)) + 1;
-			head_extend(r, *line, n);
-			r->off += n + r->skipped;
-			r->beg = r->scan = n + r->beg;
-			r->skipping = 0;
-			r->skipped = 0;
-			return 1;
-		}
-		r->scan = r->end;
-		/* Over-long line: keep its first PARSE_MAX_LINE bytes, drop the
-		 * rest as it comes, so memory stays bounded. */
-		if (r->skipping || r->end - r->beg >= SRC_KEEP) {
-			r->skipping = 1;
-			r->skipped += r->end - (r->beg + PARSE_MAX_LINE);
-			r->end = r->scan = r->beg + PARSE_MAX_LINE;
-		}
-		if (r->eof)
-			return 0;
-		rc = fill(r);
-		if (rc < 0)
-			return rc;
-	}
-}
-
-/* src_offset: uncompressed offset just after the last returned line. */
-uint64_t
-src_offset(const struct src_reader *r)
-{
-	return r->off;
-}
-
-/*
- * src_position: the position to save under item->key now.  Live file: its
- * device, inode and head (up to SRC_FP_MAX bytes seen so far); rotated tail:
- * the planned identity.  cur_time is item->pos.cur_time, for the caller to
- * overwrite.
- */
-void
-src_position(const struct src_reader *r, struct src_pos *pos)
-{
-	*pos = r->ipos;
-	pos->known = 1;
-	pos->offset = r->off;
-	/* A rotated tail is saved under the live key with the identity of the
-	 * file planned, until the live file itself is read. */
-	if (!r->rotated && !r->stale) {
-		pos->dev = r->dev;
-		pos->ino = r->ino;
-		pos->fp_len = (uint32_t)r->head_len;
-		pos->fp_hash = dl_fnv1a(DL_FNV_INIT, r->head, r->head_len);
-	}
-}
-
-/* src_close: closes the file and frees the reader; accepts NULL. */
-void
-src_close(struct src_reader *r)
-{
-	if (r == NULL)
-		return;
-	if (r->gz != NULL)
-		gzclose(r->gz);
-	else if (r->fd >= 0)
-		close(r->fd);
-	free(r->buf);
-	free(r->path);
-	free(r);
 }

@@ -47,6 +47,7 @@ struct src_item {
 	uint64_t start;            /* first byte to read (uncompressed offset) */
 	struct src_pos pos;        /* identity to save with the offset while reading */
 	int rotated;               /* 1: a predecessor's tail; 0: the live file */
+	int fresh;                 /* 1: no position is saved under key yet */
 	time_t mtime;
 };
 

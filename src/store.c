@@ -1,5 +1,6 @@
 /*
- * store.c — the SQLite database.  See store.h.
+ * store.c — the SQLite database: opening, schema, positions, attempts,
+ * history and pruning.  See store.h; alert bookkeeping is store_alert.c.
  *
  * Every statement is a constant of the table below, prepared once (lazily,
  * on first use) and finalized in store_close.  Statements are reset right
@@ -7,6 +8,7 @@
  * application may be writing to the same file.
  */
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 #include <errno.h>
@@ -64,18 +66,11 @@ static const char dlmon_ddl[] =
 	 * (dedup: downloader, success and timestamp are all equalities) */
 	"CREATE INDEX IF NOT EXISTS dlmon_idx_dm_streak\n"
 	"    ON download_monitor(downloader, success, timestamp);\n"
+	/* a downloader's last attempt (dlmon status) and its history, newest
+	 * first, without walking all its rows */
+	"CREATE INDEX IF NOT EXISTS dlmon_idx_dm_last\n"
+	"    ON download_monitor(downloader, timestamp);\n"
 	"INSERT OR IGNORE INTO dlmon_meta (key, value) VALUES ('schema_version', '1');\n";
-
-enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK, S_EXISTS, S_VERSION,
-	S_SETTING_GET,
-	S_POS_GET, S_POS_PUT, S_POS_DELETE, S_POS_KEYS,
-	S_ATTEMPT_ADD, S_DOWNLOADERS, S_LAST_SUCCESS, S_FAILURES,
-	S_ALERT_STATE, S_ALERT_PENDING, S_ALERT_SENT, S_MARK_SENT, S_ALERT_FAILED,
-	S_ALERT_DROP, S_RECOVERY_DUE,
-	S_PRUNE, S_PRUNE_COUNT,
-	S_COUNT
-};
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -97,12 +92,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " updated_at = excluded.updated_at",
 	[S_POS_DELETE] = "DELETE FROM dlmon_files WHERE key = ?1",
 	[S_POS_KEYS] = "SELECT key FROM dlmon_files WHERE source = ?1 ORDER BY key",
-	[S_ATTEMPT_ADD] = "INSERT INTO download_monitor (downloader, username, timestamp,"
-	    " success, file_count, error_message, alert_sent)"
-	    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, 0"
-	    " WHERE NOT EXISTS (SELECT 1 FROM download_monitor WHERE downloader = ?1"
+	/*
+	 * store_attempt_add is a probe then a one-row INSERT ... VALUES, not
+	 * one INSERT ... SELECT ... WHERE NOT EXISTS: SQLite gives a
+	 * multi-row INSERT a statement journal, which cost more than the
+	 * insert itself (see README "Performance").
+	 */
+	[S_ATTEMPT_ADD] = "SELECT 1 FROM download_monitor WHERE downloader = ?1"
 	    " AND timestamp = ?3 AND username IS ?2 AND success = ?4"
-	    " AND error_message IS ?6)",
+	    " AND error_message IS ?6 LIMIT 1",
+	[S_ATTEMPT_INSERT] = "INSERT INTO download_monitor (downloader, username,"
+	    " timestamp, success, file_count, error_message, alert_sent)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
 	/* a skip scan: one index probe per distinct downloader */
 	[S_DOWNLOADERS] = "WITH RECURSIVE d(x) AS ("
 	    " SELECT min(downloader) FROM download_monitor"
@@ -118,7 +119,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " AND (timestamp, id) > (?3, ?4) AND timestamp < ?2"
 	    " ORDER BY timestamp, id",
 	[S_ALERT_STATE] = "SELECT state, sent_at, notifier_hash FROM dlmon_alerts"
-	    " WHERE downloader = ?1 AND kind = 'failing' AND streak = ?2",
+	    " WHERE downloader = ?1 AND kind = ?3 AND streak = ?2",
 	/* an existing row (pending, held, or sent when the caller repeats) is
 	 * made pending again with fresh texts */
 	[S_ALERT_PENDING] = "INSERT INTO dlmon_alerts (downloader, kind, streak, state,"
@@ -136,11 +137,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " notifier_hash = CASE WHEN ?2 THEN ?3 ELSE notifier_hash END,"
 	    " last_error = ?4 WHERE id = ?1",
 	[S_ALERT_DROP] = "UPDATE dlmon_alerts SET state = 'dropped'"
-	    " WHERE downloader = ?1 AND kind = 'failing'"
+	    " WHERE downloader = ?1 AND kind = ?3"
 	    " AND state IN ('pending', 'held') AND streak <> ?2",
 	/* the latest delivered failing alert of an ended streak; sent_at stays
 	 * set when a repeat is pending, so that one still counts as delivered */
-	[S_RECOVERY_DUE] = "SELECT a.streak, a.first_fail, a.nfail,"
+	/* the count is the whole streak: failures read after the alert went
+	 * out belong to it too (the alert row knows only those before) */
+	[S_RECOVERY_DUE] = "SELECT a.streak, a.first_fail, max(a.nfail,"
+	    " (SELECT count(*) FROM download_monitor d WHERE d.downloader = a.downloader"
+	    " AND d.success = 0 AND d.timestamp >= strftime('%Y-%m-%dT%H:%M:%S',"
+	    " a.first_fail, 'unixepoch', 'localtime') AND d.timestamp < ?3)),"
 	    " (SELECT r.state FROM dlmon_alerts r WHERE r.downloader = a.downloader"
 	    " AND r.kind = 'recovered' AND r.streak = a.streak)"
 	    " FROM dlmon_alerts a WHERE a.downloader = ?1 AND a.kind = 'failing'"
@@ -150,21 +156,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PRUNE_COUNT] = "SELECT count(*) FROM download_monitor WHERE timestamp < ?1",
 };
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	enum store_mode mode;
-	int busy_ms;
-	int has_dm, has_settings, has_dlmon;  /* tables present (RO may lack them) */
-	sqlite3_stmt *stmt[S_COUNT];
-	/* store_history_load's results */
-	struct ev_failure *fail;
-	size_t fail_cap;
-	struct strbuf user, error;
-};
-
-/* Reports rc as "PATH: why" and maps it to a DL_E* code. */
-static int
+/* st_fail: see store_int.h. */
+int
 st_fail(struct store *st, int rc)
 {
 	switch (rc & 0xff) {
@@ -193,8 +186,15 @@ st_nomem(struct store *st)
 	return DL_ENOMEM;
 }
 
-/* The prepared statement id (reset, bindings cleared), or NULL (reported). */
-static sqlite3_stmt *
+/* st_sql: see store_int.h. */
+const char *
+st_sql(enum stmt_id id)
+{
+	return (unsigned)id < S_COUNT ? stmt_sql[id] : NULL;
+}
+
+/* st_stmt: see store_int.h; prepared persistent, finalized in store_close. */
+sqlite3_stmt *
 st_stmt(struct store *st, enum stmt_id id, int *err)
 {
 	int rc;
@@ -210,7 +210,8 @@ st_stmt(struct store *st, enum stmt_id id, int *err)
 	return st->stmt[id];
 }
 
-static void
+/* st_done: see store_int.h. */
+void
 st_done(sqlite3_stmt *s)
 {
 	if (s) {
@@ -271,6 +272,7 @@ st_exists(struct store *st, const char *type, const char *name, int *exists)
 	int err = DL_OK, rc;
 	sqlite3_stmt *s = st_stmt(st, S_EXISTS, &err);
 
+	*exists = 0;
 	if (s == NULL)
 		return err;
 	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
@@ -511,11 +513,17 @@ store_open(const char *path, enum store_mode mode, int busy_timeout_ms,
 		if ((err = st_wal(st)) != DL_OK ||
 		    (err = st_exec(st, "PRAGMA synchronous=NORMAL")) != DL_OK)
 			goto out;
-	} else if ((err = st_exec(st, "PRAGMA journal_mode=DELETE")) != DL_OK) {
+	} else if ((err = st_exec(st, "PRAGMA journal_mode=MEMORY")) != DL_OK ||
+	    (err = st_exec(st, "PRAGMA synchronous=OFF")) != DL_OK) {
 		/* the copy keeps the source's WAL flag; a temporary database
-		 * cannot use WAL */
+		 * cannot use WAL.  It is thrown away at close: no journal file,
+		 * no fsync (ROLLBACK still works with the journal in memory). */
 		goto out;
 	}
+	/* Temporary files (sorts, statement journals) in memory: a statement
+	 * journal in a file costs a write(2) per page it saves. */
+	if ((err = st_exec(st, "PRAGMA temp_store=MEMORY")) != DL_OK)
+		goto out;
 	err = st_schema(st);
 out:
 	if (err != DL_OK) {
@@ -595,7 +603,7 @@ store_rollback(struct store *st)
 
 /* Alert bookkeeping and pruning commit on their own: being called inside
  * the caller's transaction would defer the commit past the notification. */
-static int
+int
 st_begin_own(struct store *st, const char *what)
 {
 	if (!sqlite3_get_autocommit(st->db)) {
@@ -783,18 +791,10 @@ store_keys_free(char **keys, size_t n)
 	free(keys);
 }
 
-/* store_attempt_add: see store.h.  Text fields are bound by length, as bytes. */
-int
-store_attempt_add(struct store *st, const struct attempt *a, int *added)
+/* Binds the identity and fields of a (ts formatted) to s, as bytes. */
+static void
+bind_attempt(sqlite3_stmt *s, const struct attempt *a, const char *ts)
 {
-	char ts[DLT_BUFSZ];
-	sqlite3_stmt *s;
-	int err = DL_OK, rc;
-
-	*added = 0;
-	if ((s = st_stmt(st, S_ATTEMPT_ADD, &err)) == NULL)
-		return err;
-	dlt_format(a->ts, ts);
 	sqlite3_bind_text(s, 1, a->downloader, (int)a->downloader_len, SQLITE_STATIC);
 	if (a->user)
 		sqlite3_bind_text(s, 2, a->user, (int)a->user_len, SQLITE_STATIC);
@@ -803,12 +803,38 @@ store_attempt_add(struct store *st, const struct attempt *a, int *added)
 	sqlite3_bind_int64(s, 5, a->file_count);
 	if (a->error)
 		sqlite3_bind_text(s, 6, a->error, (int)a->error_len, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+}
+
+/* store_attempt_add: see store.h.  Text fields are bound by length, as bytes. */
+int
+store_attempt_add(struct store *st, const struct attempt *a, int *added)
+{
+	char ts[DLT_BUFSZ];
+	sqlite3_stmt *find, *ins = NULL;
+	int err = DL_OK, rc;
+
+	*added = 0;
+	if ((find = st_stmt(st, S_ATTEMPT_ADD, &err)) == NULL ||
+	    (ins = st_stmt(st, S_ATTEMPT_INSERT, &err)) == NULL)
+		return err;
+	dlt_format(a->ts, ts);
+	bind_attempt(find, a, ts);
+	rc = sqlite3_step(find);
+	if (rc == SQLITE_ROW)
+		goto out;                  /* already stored */
+	if (rc != SQLITE_DONE) {
+		err = st_fail(st, rc);
+		goto out;
+	}
+	bind_attempt(ins, a, ts);
+	rc = sqlite3_step(ins);
 	if (rc == SQLITE_DONE)
-		*added = sqlite3_changes(st->db) > 0;
+		*added = 1;
 	else
 		err = st_fail(st, rc);
-	st_done(s);
+out:
+	st_done(find);
+	st_done(ins);
 	return err;
 }
 
@@ -945,239 +971,6 @@ store_history_load(struct store *st, const char *dl, time_t now, struct ev_histo
 		h->last_error = enull ? NULL : st->error.buf;
 	}
 out:
-	st_done(s);
-	return err;
-}
-
-static const char *const kind_name[] = {
-	[SA_FAILING] = "failing", [SA_RECOVERED] = "recovered", [SA_SILENT] = "silent",
-};
-
-/* store_alert_state: see store.h; a dropped alert counts as none. */
-int
-store_alert_state(struct store *st, const char *dl, const char *streak,
-    struct ev_alert_state *as, unsigned long long *notifier_hash)
-{
-	sqlite3_stmt *s;
-	int err = DL_OK, rc;
-
-	memset(as, 0, sizeof *as);
-	*notifier_hash = 0;
-	if (!st->has_dlmon)
-		return DL_OK;
-	if ((s = st_stmt(st, S_ALERT_STATE, &err)) == NULL)
-		return err;
-	sqlite3_bind_text(s, 1, dl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, streak, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *state = (const char *)sqlite3_column_text(s, 0);
-		const char *sent = (const char *)sqlite3_column_text(s, 1);
-		if (state && strcmp(state, "pending") == 0)
-			as->status = EV_AS_PENDING;
-		else if (state && strcmp(state, "sent") == 0) {
-			as->status = EV_AS_SENT;
-			if (sent == NULL || dlt_parse_db(sent, &as->sent_at) != 0)
-				as->sent_at = 0;
-		} else if (state && strcmp(state, "held") == 0) {
-			as->status = EV_AS_HELD;
-			*notifier_hash = (unsigned long long)sqlite3_column_int64(s, 2);
-		}
-	} else if (rc != SQLITE_DONE)
-		err = st_fail(st, rc);
-	st_done(s);
-	return err;
-}
-
-/* store_alert_pending: see store.h.  Commits before returning, so the
- * alert is on disk before the notifier is called. */
-int
-store_alert_pending(struct store *st, enum store_alert_kind kind, const char *dl,
-    const char *streak, time_t first_fail, size_t nfail, time_t now,
-    const struct alert_msg *m, long long *id)
-{
-	char created[DLT_BUFSZ];
-	sqlite3_stmt *s = NULL;
-	int err, rc;
-
-	*id = 0;
-	if ((err = st_begin_own(st, "store_alert_pending")) != DL_OK)
-		return err;
-	if ((s = st_stmt(st, S_ALERT_PENDING, &err)) == NULL)
-		goto out;
-	dlt_format(now, created);
-	sqlite3_bind_text(s, 1, dl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, kind_name[kind], -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, streak, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)first_fail);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)nfail);
-	sqlite3_bind_text(s, 6, created, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, m->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 8, m->message, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	if (rc != SQLITE_DONE) {
-		err = st_fail(st, rc);
-		goto out;
-	}
-	st_done(s);
-	s = NULL;
-	err = store_commit(st);
-out:
-	st_done(s);
-	if (err != DL_OK) {
-		store_rollback(st);
-		*id = 0;
-	}
-	return err;
-}
-
-/* store_alert_sent: see store.h (one transaction for both tables). */
-int
-store_alert_sent(struct store *st, long long id, time_t now,
-    const struct ev_failure *fail, size_t nfail)
-{
-	char sent[DLT_BUFSZ];
-	sqlite3_stmt *s = NULL;
-	size_t i;
-	int err, rc;
-
-	if ((err = st_begin_own(st, "store_alert_sent")) != DL_OK)
-		return err;
-	if ((s = st_stmt(st, S_ALERT_SENT, &err)) == NULL)
-		goto out;
-	dlt_format(now, sent);
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, sent, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	st_done(s);
-	s = NULL;
-	if (rc != SQLITE_DONE) {
-		err = st_fail(st, rc);
-		goto out;
-	}
-	if (nfail > 0 && (s = st_stmt(st, S_MARK_SENT, &err)) == NULL)
-		goto out;
-	for (i = 0; i < nfail; i++) {
-		sqlite3_bind_int64(s, 1, fail[i].id);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE) {
-			err = st_fail(st, rc);
-			goto out;
-		}
-	}
-	st_done(s);
-	s = NULL;
-	err = store_commit(st);
-out:
-	st_done(s);
-	if (err != DL_OK)
-		store_rollback(st);
-	return err;
-}
-
-/* store_alert_failed: see store.h. */
-int
-store_alert_failed(struct store *st, long long id, int held,
-    unsigned long long notifier_hash, const char *why)
-{
-	sqlite3_stmt *s = NULL;
-	int err, rc;
-
-	if ((err = st_begin_own(st, "store_alert_failed")) != DL_OK)
-		return err;
-	if ((s = st_stmt(st, S_ALERT_FAILED, &err)) == NULL)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int(s, 2, held ? 1 : 0);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)notifier_hash);
-	if (why)
-		sqlite3_bind_text(s, 4, why, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	st_done(s);
-	s = NULL;
-	if (rc != SQLITE_DONE) {
-		err = st_fail(st, rc);
-		goto out;
-	}
-	err = store_commit(st);
-out:
-	st_done(s);
-	if (err != DL_OK)
-		store_rollback(st);
-	return err;
-}
-
-/* store_alert_drop_stale: see store.h. */
-int
-store_alert_drop_stale(struct store *st, const char *dl, const char *streak,
-    int *dropped)
-{
-	sqlite3_stmt *s = NULL;
-	int err, rc;
-
-	*dropped = 0;
-	if ((err = st_begin_own(st, "store_alert_drop_stale")) != DL_OK)
-		return err;
-	if ((s = st_stmt(st, S_ALERT_DROP, &err)) == NULL)
-		goto out;
-	sqlite3_bind_text(s, 1, dl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, streak, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	st_done(s);
-	s = NULL;
-	if (rc != SQLITE_DONE) {
-		err = st_fail(st, rc);
-		goto out;
-	}
-	*dropped = sqlite3_changes(st->db);
-	err = store_commit(st);
-out:
-	st_done(s);
-	if (err != DL_OK) {
-		store_rollback(st);
-		*dropped = 0;
-	}
-	return err;
-}
-
-/*
- * store_recovery_due: see store.h.  Only the latest delivered alert is
- * considered: an older streak that never got its recovery push stays
- * silent rather than announcing a recovery from long ago.  A recovery that
- * is pending (not delivered yet) is still due; one sent, held or dropped is
- * not.
- */
-int
-store_recovery_due(struct store *st, const char *dl, const char *streak,
-    int *found, char prev_streak[EV_STREAK_KEY_MAX], time_t *first_fail, size_t *nfail)
-{
-	sqlite3_stmt *s;
-	int err = DL_OK, rc;
-
-	*found = 0;
-	prev_streak[0] = '\0';
-	*first_fail = 0;
-	*nfail = 0;
-	if (!st->has_dlmon)
-		return DL_OK;
-	if ((s = st_stmt(st, S_RECOVERY_DUE, &err)) == NULL)
-		return err;
-	sqlite3_bind_text(s, 1, dl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, streak, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(s, 0);
-		const char *rstate = (const char *)sqlite3_column_text(s, 3);
-		if (key && (rstate == NULL || strcmp(rstate, "pending") == 0)) {
-			*found = 1;
-			snprintf(prev_streak, EV_STREAK_KEY_MAX, "%s", key);
-			*first_fail = (time_t)sqlite3_column_int64(s, 1);
-			*nfail = (size_t)sqlite3_column_int64(s, 2);
-		}
-	} else if (rc != SQLITE_DONE)
-		err = st_fail(st, rc);
 	st_done(s);
 	return err;
 }

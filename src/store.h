@@ -84,10 +84,10 @@ void store_history_clear(struct store *st);
 /* --- alert bookkeeping (dlmon_alerts); each call commits on its own --- */
 enum store_alert_kind { SA_FAILING = 0, SA_RECOVERED, SA_SILENT };
 
-/* state of the "failing" alert of streak key of dl (EV_AS_NONE if none);
+/* state of the alert of kind for (dl, streak key) (EV_AS_NONE if none);
  * *notifier_hash is the hash recorded when it was held (0 otherwise). */
-int store_alert_state(struct store *st, const char *dl, const char *streak,
-    struct ev_alert_state *as, unsigned long long *notifier_hash);
+int store_alert_state(struct store *st, enum store_alert_kind kind, const char *dl,
+    const char *streak, struct ev_alert_state *as, unsigned long long *notifier_hash);
 
 /*
  * store_alert_pending: record (or refresh) the alert of kind for (dl, streak)
@@ -110,18 +110,21 @@ int store_alert_sent(struct store *st, long long id, time_t now,
 int store_alert_failed(struct store *st, long long id, int held,
     unsigned long long notifier_hash, const char *why);
 
-/* store_alert_drop_stale: pending/held "failing" alerts of dl whose streak is
- * not `streak` are dropped (their streak ended); *dropped counts them. */
-int store_alert_drop_stale(struct store *st, const char *dl, const char *streak,
-    int *dropped);
+/* store_alert_drop_stale: pending/held alerts of kind of dl whose streak key
+ * is not `streak` are dropped (their streak or silence ended); *dropped
+ * counts them. */
+int store_alert_drop_stale(struct store *st, enum store_alert_kind kind, const char *dl,
+    const char *streak, int *dropped);
 
 /*
  * store_recovery_due: the latest delivered "failing" alert of dl for a streak
  * other than `streak` that has no recovery alert yet: its streak key, first
- * failure time and failure count.  *found = 0 when none.
+ * failure time and failure count (the failures from its first one up to
+ * ended_at, the success that ended it; at least the count it alerted with).
+ * *found = 0 when none.
  */
 int store_recovery_due(struct store *st, const char *dl, const char *streak,
-    int *found, char prev_streak[EV_STREAK_KEY_MAX], time_t *first_fail, size_t *nfail);
+    time_t ended_at, int *found, char prev_streak[EV_STREAK_KEY_MAX], time_t *first_fail, size_t *nfail);
 
 /* --- pruning --- */
 /* delete attempts with timestamp before cutoff; *deleted counts them.

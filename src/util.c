@@ -107,7 +107,7 @@ parse_19(const char *s, char sep1, char sep2, time_t *out)
 			return -1;
 	}
 	memset(&tm, 0, sizeof tm);
-	tm.tm_year = atoi(s) - 1900;
+	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
 	tm.tm_mon = (s[5] - '0') * 10 + (s[6] - '0') - 1;
 	tm.tm_mday = (s[8] - '0') * 10 + (s[9] - '0');
 	tm.tm_hour = (s[11] - '0') * 10 + (s[12] - '0');

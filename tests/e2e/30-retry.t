@@ -33,7 +33,10 @@ retry_case() {
 	is "$(alert_state)" pending "$mode: alert stays pending"
 	is "$(flagged)" 0 "$mode: no row marked alert_sent"
 	if [ "$mode" = hang ]; then
-		ok "hang: the run ends within 10 s (took $SCAN_SECS s)" awk -v s="$SCAN_SECS" 'BEGIN { exit !(s < 10) }'
+		# memcheck on a loaded machine adds seconds of its own
+		local limit=10
+		[ "${DLMON_VALGRIND:-}" = 1 ] && limit=40
+		ok "hang: the run ends within $limit s (took $SCAN_SECS s)" awk -v s="$SCAN_SECS" -v l="$limit" 'BEGIN { exit !(s < l) }'
 	fi
 
 	recv_mode 200
@@ -87,5 +90,12 @@ is "$(recv_get -1 'r["form"].get("priority")')" 0 "400: with the new priority"
 is "$(alert_state)" sent "400: state sent"
 is "$(flagged)" 2 "400: failures marked alert_sent"
 no_secrets "$(sqlite3 "$DB" .dump)" "400: database"
+
+# -v tells more, but still no secret.
+recv_mode 500
+failure_line '2025-11-19 12:40:00' fastdl evalongoria 'Cloudflare challenge' >>"$LOGDIR/media.log"
+run_scan -v --now '2025-11-19 13:00:30'
+ok "-v run ends normally (exit $SCAN_RC)" test "$SCAN_RC" = 0 -o "$SCAN_RC" = 1
+no_secrets "$SCAN_OUT$SCAN_ERR" "-v output"
 
 done_testing

@@ -264,6 +264,21 @@ test_compose_recovered(void **state)
 	    "Recovered: 0 minutes ago");
 }
 
+static void
+test_compose_silent(void **state)
+{
+	struct alert_msg m;
+
+	(void)state;
+	alert_compose_silent("TikTok", NOW - 7 * H - 5 * M, NOW, &m);
+	assert_string_equal(m.title, "\xE2\x8F\xB8 TikTok Silent");
+	assert_string_equal(m.message,
+	    "No download attempt logged for 7+ hours\n"
+	    "Last Attempt: 7 hours ago\n"
+	    "Check that the downloader is still running.");
+	assert_int_equal(m.timestamp, NOW - 7 * H - 5 * M);
+}
+
 /* --- durations --- */
 
 struct span_case {
@@ -453,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_compose_empty_streak),
 		cmocka_unit_test(test_compose_limits),
 		cmocka_unit_test(test_compose_recovered),
+		cmocka_unit_test(test_compose_silent),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_sanitize_table),
 		cmocka_unit_test(test_sanitize_edges),

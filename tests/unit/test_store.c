@@ -474,7 +474,7 @@ expect_state(struct store *st, const char *dl, const char *streak,
 {
 	struct ev_alert_state as;
 	unsigned long long hash = 99;
-	assert_int_equal(store_alert_state(st, dl, streak, &as, &hash), DL_OK);
+	assert_int_equal(store_alert_state(st, SA_FAILING, dl, streak, &as, &hash), DL_OK);
 	assert_int_equal(as.status, want);
 	assert_true(hash == want_hash);
 }
@@ -531,7 +531,7 @@ test_alerts(void **state)
 	assert_int_equal(store_history_load(st, "fastdl", now, &h), DL_OK);
 	assert_int_equal(h.nfail, 4);
 	assert_int_equal(store_alert_sent(st, id, now, h.fail, 3), DL_OK);
-	assert_int_equal(store_alert_state(st, "fastdl", "4", &as, &hash), DL_OK);
+	assert_int_equal(store_alert_state(st, SA_FAILING, "fastdl", "4", &as, &hash), DL_OK);
 	assert_int_equal(as.status, EV_AS_SENT);
 	assert_int_equal(as.sent_at, now);
 	assert_true(hash == 0);
@@ -546,18 +546,18 @@ test_alerts(void **state)
 	    &id3), DL_OK);
 	assert_int_equal(store_alert_pending(st, SA_FAILING, "toolzu", "none", 0, 2, now, &m,
 	    &id2), DL_OK);
-	assert_int_equal(store_alert_drop_stale(st, "fastdl", "4", &dropped), DL_OK);
+	assert_int_equal(store_alert_drop_stale(st, SA_FAILING, "fastdl", "4", &dropped), DL_OK);
 	assert_int_equal(dropped, 1);
 	expect_state(st, "fastdl", "1", EV_AS_NONE, 0);
 	expect_state(st, "fastdl", "4", EV_AS_SENT, 0);
 	expect_state(st, "toolzu", "none", EV_AS_PENDING, 0);
-	assert_int_equal(store_alert_drop_stale(st, "fastdl", "4", &dropped), DL_OK);
+	assert_int_equal(store_alert_drop_stale(st, SA_FAILING, "fastdl", "4", &dropped), DL_OK);
 	assert_int_equal(dropped, 0);
 
 	/* recovery: due once streak 4 has ended, until a recovery is delivered */
-	assert_int_equal(store_recovery_due(st, "fastdl", "4", &found, prev, &ff, &nf), DL_OK);
+	assert_int_equal(store_recovery_due(st, "fastdl", "4", 0, &found, prev, &ff, &nf), DL_OK);
 	assert_int_equal(found, 0);
-	assert_int_equal(store_recovery_due(st, "fastdl", "11", &found, prev, &ff, &nf), DL_OK);
+	assert_int_equal(store_recovery_due(st, "fastdl", "11", 0, &found, prev, &ff, &nf), DL_OK);
 	assert_int_equal(found, 1);
 	assert_string_equal(prev, "4");
 	assert_int_equal(ff, T("2025-11-19 08:00:00"));
@@ -565,10 +565,10 @@ test_alerts(void **state)
 	msg(&m, "✅ FastDL Recovered");
 	assert_int_equal(store_alert_pending(st, SA_RECOVERED, "fastdl", "4", ff, nf, now, &m,
 	    &id2), DL_OK);
-	assert_int_equal(store_recovery_due(st, "fastdl", "11", &found, prev, &ff, &nf), DL_OK);
+	assert_int_equal(store_recovery_due(st, "fastdl", "11", 0, &found, prev, &ff, &nf), DL_OK);
 	assert_int_equal(found, 1);  /* not delivered yet */
 	assert_int_equal(store_alert_sent(st, id2, now, NULL, 0), DL_OK);
-	assert_int_equal(store_recovery_due(st, "fastdl", "11", &found, prev, &ff, &nf), DL_OK);
+	assert_int_equal(store_recovery_due(st, "fastdl", "11", 0, &found, prev, &ff, &nf), DL_OK);
 	assert_int_equal(found, 0);
 	/* the failing alert's state is not confused with the recovery's */
 	expect_state(st, "fastdl", "4", EV_AS_SENT, 0);
@@ -647,7 +647,7 @@ write_everything(struct store *st)
 	    T("2025-11-19 12:00:00"), &m, &id), DL_OK);
 	assert_int_equal(store_alert_sent(st, id, T("2025-11-19 12:00:00"), h.fail, h.nfail),
 	    DL_OK);
-	assert_int_equal(store_alert_drop_stale(st, "fastdl", "y", &dropped), DL_OK);
+	assert_int_equal(store_alert_drop_stale(st, SA_FAILING, "fastdl", "y", &dropped), DL_OK);
 	assert_int_equal(store_prune(st, T("2025-11-20 00:00:00"), 0, &n), DL_OK);
 	assert_true(n >= 1);
 }
@@ -774,7 +774,7 @@ test_readonly(void **state)
 	assert_int_equal(store_open(f->db, STORE_RO, 500, &st), DL_OK);
 	assert_int_equal(store_history_load(st, "fastdl", T("2025-11-19 12:00:00"), &h), DL_OK);
 	assert_int_equal(h.nfail, 1);
-	assert_int_equal(store_alert_state(st, "fastdl", "none", &as, &hash), DL_OK);
+	assert_int_equal(store_alert_state(st, SA_FAILING, "fastdl", "none", &as, &hash), DL_OK);
 	assert_int_equal(as.status, EV_AS_NONE);
 	assert_int_equal(store_pos_get(st, "/x", &p), DL_OK);
 	assert_int_equal(p.known, 0);
@@ -897,9 +897,9 @@ test_query_plans(void **state)
 		assert_int_equal(store_pos_delete(st, "/x.log"), 0);
 		assert_int_equal(store_commit(st), 0);
 		assert_int_equal(store_pos_get(st, "/x.log", &p), 0);
-		assert_int_equal(store_alert_state(st, "fastdl", "x", &as, &hash), 0);
+		assert_int_equal(store_alert_state(st, SA_FAILING, "fastdl", "x", &as, &hash), 0);
 		assert_int_equal(store_alert_failed(st, 1, 1, 1, "x"), 0);
-		assert_int_equal(store_recovery_due(st, "fastdl", "y", &found, prev, &ff, &n), 0);
+		assert_int_equal(store_recovery_due(st, "fastdl", "y", 0, &found, prev, &ff, &n), 0);
 		assert_int_equal(store_prune(st, 0, 1, &c), 0);
 		assert_int_equal(store_setting_get(st, "monitoring", &val), 0);
 		free(val);
