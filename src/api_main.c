@@ -198,10 +198,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (config == NULL)
-		config = getenv("DLMON_CONFIG");
-	if (config == NULL || *config == '\0')
-		config = CONF_DEFAULT_PATH;
+	config = conf_path(config);
 
 	cgi_parse(getenv("REQUEST_METHOD"), getenv("PATH_INFO"), getenv("REQUEST_URI"),
 	    getenv("SCRIPT_NAME"), getenv("QUERY_STRING"), &req);

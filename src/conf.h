@@ -86,6 +86,13 @@ struct conf {
 };
 
 /*
+ * conf_path: the configuration file every program reads: given (-c FILE)
+ * when not NULL, else $DLMON_CONFIG when set and not empty, else
+ * CONF_DEFAULT_PATH.  The result is given, the environment's or static.
+ */
+const char *conf_path(const char *given);
+
+/*
  * conf_load: read and validate the INI file at path into a new conf (*out,
  * owned by the caller, free with conf_free).  Lines of CONF_MAX_LINE bytes or
  * more, unknown sections or keys, bad values, repeated single keys or

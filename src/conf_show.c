@@ -482,3 +482,15 @@ nomem:
 	msg_err("out of memory");
 	return DL_ENOMEM;
 }
+
+/* conf_path: see conf.h. */
+const char *
+conf_path(const char *given)
+{
+	const char *env;
+
+	if (given != NULL)
+		return given;
+	env = getenv("DLMON_CONFIG");
+	return env != NULL && *env != '\0' ? env : CONF_DEFAULT_PATH;
+}

@@ -322,10 +322,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_set_verbosity(quiet ? -1 : verbose);
-	if (a.config == NULL)
-		a.config = getenv("DLMON_CONFIG");
-	if (a.config == NULL || *a.config == '\0')
-		a.config = CONF_DEFAULT_PATH;
+	a.config = conf_path(a.config);
 	err = run(&a, argv[optind], argc - optind - 1, argv + optind + 1);
 	return dl_exit_status(err);
 }

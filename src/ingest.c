@@ -159,6 +159,9 @@ ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
 	in->stats->files++;
 	ps.cur_time = item->pos.cur_time;
 	ps.mtime = item->mtime;
+	/* No other file's open attempts may be saved under this key (the
+	 * first save_position below comes before they are loaded). */
+	opens_clear(in->opens);
 
 	/* A new file's identity is committed before its first batch: a first
 	 * run killed before that batch commits, then a rotation, must still

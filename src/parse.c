@@ -10,12 +10,13 @@
  * result/start pattern matches are tried against the `timestamp` pattern.
  *
  * Speed: every pattern is compiled once, JIT-compiled when available, and
- * matched with one reused match_data, so a line costs no allocation.  Each
- * pattern carries a required literal (see required_literal): a line without
- * it cannot match, and memmem() rejects it several times faster than the
- * JIT can, which matters because most log lines match nothing.  Timestamps
- * are parsed through a one-entry cache, since consecutive lines mostly carry
- * the same second.
+ * matched with one reused match_data, so a line costs no allocation.  There
+ * is no cross-pattern literal prefilter: PCRE2 already skips ahead with its
+ * own first/required code unit searches (memchr), and extracting literals
+ * that all patterns share from arbitrary regexes is not worth the risk of a
+ * prefilter that rejects a line a pattern would match.  Timestamps are parsed
+ * through a one-entry cache, since consecutive lines mostly carry the same
+ * second.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -36,8 +37,6 @@
 #define JIT_STACK_MAX (1024 * 1024)
 #define TS_MAX 128                 /* longest ts text parse_time accepts, + NUL */
 #define DEFAULT_TIME_FORMAT "%Y-%m-%d %H:%M:%S"
-#define LIT_MAX 32                 /* longest required literal kept */
-#define LIT_MIN 4                  /* shorter ones filter too little to pay */
 
 enum { G_TS, G_DL, G_USER, G_COUNT, G_ERROR, G_N };
 static const char *const group_names[G_N] = {
@@ -49,8 +48,6 @@ struct pat {
 	int jit;                   /* JIT-compiled: pcre2_jit_match may be used */
 	int line;                  /* configuration line, for messages */
 	int grp[G_N];              /* group numbers, -1 when the group is absent */
-	char lit[LIT_MAX];         /* a substring every match contains */
-	size_t lit_len;            /* 0: none known, every line is matched */
 };
 
 /*
@@ -299,141 +296,6 @@ has_non_ascii(const char *s, size_t n)
 	return 0;
 }
 
-/* Skips the class opening at s[i] ('['); the index after its ']', or n. */
-static size_t
-skip_class(const char *s, size_t n, size_t i)
-{
-	i++;
-	if (i < n && s[i] == '^')
-		i++;
-	if (i < n && s[i] == ']')          /* a leading ']' is a member */
-		i++;
-	for (; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '[' && i + 1 < n && s[i + 1] == ':') {
-			const char *e = memmem(s + i + 2, n - i - 2, ":]", 2);
-			if (e == NULL)
-				return n;
-			i = (size_t)(e - s) + 1;
-		} else if (s[i] == ']')
-			return i + 1;
-	}
-	return n;
-}
-
-/* Skips the group opening at s[i] ('('); the index after its ')', or n
- * when it is not closed.  Classes and escapes inside are stepped over. */
-static size_t
-skip_group(const char *s, size_t n, size_t i)
-{
-	int depth = 0;
-
-	for (; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '[')
-			i = skip_class(s, n, i) - 1;
-		else if (s[i] == '(')
-			depth++;
-		else if (s[i] == ')' && --depth == 0)
-			return i + 1;
-	}
-	return n;
-}
-
-/*
- * required_literal: a run of plain characters that every match of the
- * pattern src (n bytes, compiled without options) must contain, copied to
- * out (LIT_MAX bytes); returns its length, 0 when none is certain.
- *
- * Deliberately conservative, because a wrong literal would silently drop
- * result lines: only the top-level sequence is read (groups and classes
- * end a run, their insides are skipped), a character followed by a
- * quantifier that allows zero (?, *, {) is not required, and anything whose
- * meaning could change what a literal matches gives up entirely: non-ASCII
- * bytes (UTF mode), top-level alternation, option settings such as (?i),
- * verbs such as (*ACCEPT), comments, \Q..\E, and every backslash-letter
- * escape but the class and anchor ones (\x41, \cA, \1 are characters).
- */
-static size_t
-required_literal(const char *s, size_t n, char out[LIT_MAX])
-{
-	char run[LIT_MAX];
-	size_t rl = 0, best = 0, i = 0;
-	int full = 0;                  /* run hit LIT_MAX: later bytes not kept */
-
-	/* anywhere, even inside a group: a verb ((*ACCEPT) ends the match),
-	 * a comment or \Q..\E (either may hide parentheses) */
-	if (memmem(s, n, "(*", 2) || memmem(s, n, "(?#", 3) || memmem(s, n, "\\Q", 2))
-		return 0;
-	while (i <= n) {
-		unsigned char c = i < n ? (unsigned char)s[i] : 0;
-		int lit = -1;          /* the literal byte of this item, if any */
-
-		if (i < n && c >= 0x80)
-			return 0;
-		if (i < n && c == '\\') {
-			unsigned char d = i + 1 < n ? (unsigned char)s[i + 1] : 0;
-
-			if (d == 0 || d >= 0x80)
-				return 0;
-			if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') ||
-			    (d >= '0' && d <= '9')) {
-				if (strchr("dDsSwWhHvVRbBAzZG", d) == NULL)
-					return 0;
-			} else {
-				lit = d;
-			}
-			i += 2;
-		} else if (i < n && (c == '|' || c == ')')) {
-			return 0;
-		} else if (i < n && c == '(') {
-			if (i + 2 < n && (s[i + 1] == '*' || (s[i + 1] == '?' &&
-			    strchr("#imnsxJU^-", s[i + 2]) != NULL)))
-				return 0;
-			i = skip_group(s, n, i);
-		} else if (i < n && c == '[') {
-			i = skip_class(s, n, i);
-		} else if (i < n && (c == '?' || c == '*' || c == '{')) {
-			/* the previous character may be absent */
-			if (rl > 0 && !full)
-				rl--;
-			if (c == '{') {
-				const char *e = memchr(s + i, '}', n - i);
-				if (e == NULL)
-					return 0;
-				i = (size_t)(e - s);
-			}
-			i++;
-		} else if (i < n && c != '+' && c != '.' && c != '^' && c != '$') {
-			lit = c;
-			i++;
-		} else {
-			i++;       /* '+' keeps the character before it */
-		}
-		/* a quantifier right after this literal is seen on the next
-		 * round, so the literal is only added to the run here */
-		if (lit >= 0 && rl < LIT_MAX) {
-			run[rl++] = (char)lit;
-			continue;
-		}
-		if (lit >= 0) {
-			full = 1;
-			continue;
-		}
-		if (rl > best) {
-			best = rl;
-			memcpy(out, run, rl);
-		}
-		if (i > n)
-			break;
-		rl = 0;
-		full = 0;
-	}
-	return best >= LIT_MIN ? best : 0;
-}
-
 /*
  * Compile prefix (may be NULL) + cp into pt.  Reports a compile error as
  * CONF:LINE and returns DL_ECONF; DL_ENOMEM is left to the caller to report.
@@ -486,8 +348,6 @@ pat_compile(struct parser *p, struct pat *pt, const struct conf_pattern *prefix,
 	/* Without JIT (or if it fails) the interpreter is used, silently. */
 	if (jit_ok && pcre2_jit_compile(pt->code, PCRE2_JIT_COMPLETE) == 0)
 		pt->jit = 1;
-	if (opts == 0)
-		pt->lit_len = required_literal(src, plen + tlen, pt->lit);
 	for (g = 0; g < G_N; g++) {
 		int n = pcre2_substring_number_from_name(pt->code,
 		    (PCRE2_SPTR)group_names[g]);
@@ -798,13 +658,7 @@ parse_line(struct parser *p, struct parse_state *st, const char *line,
 		goto out;
 	}
 	for (i = 0; i < p->npats; i++) {
-		const struct pat *q = &p->pats[i];
-
-		if (q->lit_len > 0 && memmem(line, len, q->lit, q->lit_len) == NULL) {
-			rc = PCRE2_ERROR_NOMATCH;      /* cannot match: see required_literal */
-			continue;
-		}
-		rc = pat_match(p, q, line, len);
+		rc = pat_match(p, &p->pats[i], line, len);
 		if (rc != PCRE2_ERROR_NOMATCH)
 			break;
 	}

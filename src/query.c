@@ -12,7 +12,7 @@
  * window is a range search of idx_download_monitor_timestamp, "+downloader"
  * keeping the planner from walking a whole downloader index for the GROUP
  * BY's order instead; last_success and last_attempt are max() probes of
- * dlmon_idx_dm_streak and dlmon_idx_dm_last.  History walks the timestamp
+ * dlmon_idx_dm_identity and dlmon_idx_dm_last.  History walks the timestamp
  * index (or dlmon_idx_dm_last for one downloader) backwards and stops at
  * the limit: each index ends with the rowid, which is the "id DESC".
  */

@@ -31,7 +31,7 @@
 #define TEXT_MAX 300     /* code points shown of one value: errors may be 1 MiB lines */
 
 /* Per downloader: last success and last attempt (all-time up to now: the
- * max() probes of dlmon_idx_dm_streak / dlmon_idx_dm_last), then the 24-hour
+ * max() probes of dlmon_idx_dm_identity / dlmon_idx_dm_last), then the 24-hour
  * and 7-day counts from one range search of (downloader, timestamp). */
 static const char stats_sql[] =
     "SELECT"
@@ -345,11 +345,11 @@ render_stats(struct report *r, struct page *p, const char *id)
 	pg_time(p, col_text(s, 0), r->now);
 	pg_puts(p, "</dd>\n<dt>Last attempt</dt><dd class=\"last-attempt\">");
 	pg_time(p, col_text(s, 1), r->now);
-	pg_puts(p, "</dd>\n<dt>Success rate, 24 h</dt>");
+	pg_puts(p, "</dd>\n<dt>Success, 24 h</dt>");
 	render_rate(p, "rate-24h", sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 2));
-	pg_puts(p, "<dt>Success rate, 7 days</dt>");
+	pg_puts(p, "<dt>Success, 7 days</dt>");
 	render_rate(p, "rate-7d", sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 5));
-	pg_printf(p, "<dt>Files downloaded</dt><dd class=\"files\">%lld "
+	pg_printf(p, "<dt>Files</dt><dd class=\"files\">%lld "
 	    "<span class=\"ago\">(24 h)</span> · %lld <span class=\"ago\">(7 days)</span></dd>\n</dl>\n",
 	    sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 7));
 	sqlite3_reset(s);
@@ -570,7 +570,7 @@ render_failures(struct report *r, struct page *p)
 		pg_puts(p, "<p class=\"empty\">No failure recorded.</p>\n");
 		return;
 	}
-	pg_puts(p, "<table class=\"failures\">\n<thead><tr><th>Time</th><th>Downloader</th>"
+	pg_puts(p, "<div class=\"wide\"><table class=\"failures\">\n<thead><tr><th>Time</th><th>Downloader</th>"
 	    "<th>User</th><th>Error</th><th>Alerted</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < n; i++) {
 		const struct fail_row *f = &r->rows[i];
@@ -588,7 +588,7 @@ render_failures(struct report *r, struct page *p)
 		pg_text(p, f->error, TEXT_MAX, "–");
 		pg_printf(p, "</td><td class=\"sent\">%s</td></tr>\n", f->alert_sent ? "yes" : "");
 	}
-	pg_puts(p, "</tbody>\n</table>\n");
+	pg_puts(p, "</tbody>\n</table></div>\n");
 }
 
 static const char page_css[] =
@@ -602,7 +602,7 @@ static const char page_css[] =
     "main>h2{font-size:19px;margin:28px 0 10px}\n"
     ".summary{font-size:17px;margin:4px 0}.summary.bad{color:var(--bad);font-weight:600}\n"
     ".summary a{color:inherit}.generated{color:var(--muted);margin:0}\n"
-    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:16px}\n"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(360px,100%),1fr));gap:16px}\n"
     ".card{background:var(--card);border:1px solid var(--line);border-top:5px solid var(--ok);"
     "border-radius:8px;padding:12px 16px;min-width:0}\n"
     ".card.bad{border-top-color:var(--bad)}.card.warn{border-top-color:var(--warn)}"
@@ -615,8 +615,10 @@ static const char page_css[] =
     ".badge.warn{background:var(--warn)}.badge.off{background:var(--off)}\n"
     ".state,.alert,.latest{margin:4px 0}.alert{font-weight:600}\n"
     ".latest{color:var(--muted);font-size:13px;overflow-wrap:anywhere}\n"
-    ".stats{display:grid;grid-template-columns:auto 1fr;gap:2px 12px;margin:10px 0;font-size:14px}\n"
-    ".stats dt{color:var(--muted)}.stats dd{margin:0}.ago{color:var(--muted);font-size:12px}\n"
+    ".stats{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:10px 0;"
+    "font-size:13.5px}\n"
+    ".stats dt{color:var(--muted)}.stats dd{margin:0}.stats .ago{white-space:nowrap}"
+    ".ago{color:var(--muted);font-size:12px}\n"
     ".chart{width:100%;height:auto;display:block;margin-top:4px}\n"
     ".chart rect.ok{fill:var(--ok)}.chart rect.bad{fill:var(--bad)}"
     ".chart .axis{stroke:var(--line)}\n"
@@ -628,7 +630,7 @@ static const char page_css[] =
     "border:1px solid var(--line);font-size:14px}\n"
     "th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}\n"
     "th{background:#eef1f4}td.time{white-space:nowrap}td.error{overflow-wrap:anywhere;width:50%}\n"
-    ".empty{color:var(--muted)}\n";
+    ".wide{overflow-x:auto}.empty{color:var(--muted)}\n";
 
 /* Everything around the cards: head, summary, the failures, the end. */
 static void

@@ -106,10 +106,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_set_verbosity(quiet ? -1 : verbose);
-	if (path == NULL)
-		path = getenv("DLMON_CONFIG");
-	if (path == NULL || *path == '\0')
-		path = CONF_DEFAULT_PATH;
+	path = conf_path(path);
 	show = dry ? stdout : NULL;
 
 	if ((err = conf_load(path, &c)) != DL_OK)

@@ -63,9 +63,13 @@ static const char dlmon_ddl[] =
 	"    title TEXT, message TEXT, UNIQUE(downloader, kind, streak));\n"
 	"CREATE INDEX IF NOT EXISTS dlmon_idx_files_source ON dlmon_files(source, key);\n"
 	/* latest success, the failures after it, and the attempt identity
-	 * (dedup: downloader, success and timestamp are all equalities) */
-	"CREATE INDEX IF NOT EXISTS dlmon_idx_dm_streak\n"
-	"    ON download_monitor(downloader, success, timestamp);\n"
+	 * (dedup: downloader, success, timestamp and username are all
+	 * equalities; username matters when a log without times gives many
+	 * attempts the same timestamp).  It replaces dlmon_idx_dm_streak,
+	 * which lacked username. */
+	"DROP INDEX IF EXISTS dlmon_idx_dm_streak;\n"
+	"CREATE INDEX IF NOT EXISTS dlmon_idx_dm_identity\n"
+	"    ON download_monitor(downloader, success, timestamp, username);\n"
 	/* a downloader's last attempt (dlmon status) and its history, newest
 	 * first, without walking all its rows */
 	"CREATE INDEX IF NOT EXISTS dlmon_idx_dm_last\n"

@@ -87,8 +87,9 @@ files = $W/biglogs/*.log" write_config
 	no_secrets "$SCAN_OUT$SCAN_ERR" "full: output"
 	is "$(SQL_DB=$FDB sql "SELECT count(*) FROM download_monitor WHERE downloader = 'bigdl'")" 0 \
 		"full: rolled back: no row of the big log"
-	is "$(SQL_DB=$FDB sql "SELECT count(*) FROM dlmon_files WHERE source = 'big'")" 0 \
-		"full: rolled back: no position for the big log"
+	# (a file seen for the first time may be registered at offset 0)
+	is "$(SQL_DB=$FDB sql "SELECT ifnull(max(offset), 0) FROM dlmon_files WHERE source = 'big'")" 0 \
+		"full: rolled back: no read position for the big log"
 	no_secrets "$(sqlite3 "$FDB" .dump)" "full: database"
 	# room again: the next run catches up with everything
 	mount -o remount,size=64m "$FULL"
@@ -178,7 +179,9 @@ run_scan --now "$NOW"
 is "$SCAN_RC" 0 "10,000 files: exit 0" || scan_diag
 like "$(summary_line)" '10001 files' "10,000 files: all of them (and media.log) are looked at"
 is "$(sql "SELECT count(*) FROM download_monitor WHERE downloader = 'manydl'")" 1 "10,000 files: the attempt in one of them is recorded"
-limit=30; [ "${DLMON_VALGRIND:-}" = 1 ] && limit=300
+# generous: catches a pathological cost (quadratic, a sleep per file), not a
+# slow machine (ASan on a loaded one takes 15 s)
+limit=60; [ "${DLMON_VALGRIND:-}" = 1 ] && limit=600
 ok "10,000 files: in reasonable time (took $SCAN_SECS s)" awk -v s="$SCAN_SECS" -v l="$limit" 'BEGIN { exit !(s < l) }'
 rm -rf "$FOLDER"
 write_config

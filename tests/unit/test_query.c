@@ -124,7 +124,7 @@ test_status_plans(void **state)
 		assert_lacks("status", p, "SCAN download_monitor");
 		assert_has("status", p,
 		    "SEARCH download_monitor USING INDEX idx_download_monitor_timestamp (timestamp>?)");
-		assert_has("status", p, "dlmon_idx_dm_streak (downloader=? AND success=?)");
+		assert_has("status", p, "dlmon_idx_dm_identity (downloader=? AND success=?)");
 		assert_has("status", p, "dlmon_idx_dm_last (downloader=?)");
 		free(p);
 	}
@@ -183,7 +183,7 @@ test_store_plans(void **state)
 	assert_has("prune", p, "idx_download_monitor_timestamp (timestamp<?)");
 	free(p);
 	p = plan(f->st, st_sql(S_ATTEMPT_ADD));
-	assert_has("attempt identity", p, "(downloader=? AND success=? AND timestamp=?)");
+	assert_has("attempt identity", p, "(downloader=? AND success=? AND timestamp=? AND username=?)");
 	free(p);
 }
 
