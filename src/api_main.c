@@ -116,7 +116,7 @@ answer(const struct cgi_request *req, const char *config, struct reply *r)
 			reply_db_error(r, err, c->db.path);
 			goto out;
 		}
-		err = cgi_clear_json(deleted, req->days, &r->body);
+		err = query_clear_json(st, deleted, req->days, &r->body);
 	} else {
 		if ((err = store_open(c->db.path, STORE_RO, c->db.busy_timeout_ms, &st)) != DL_OK) {
 			reply_db_error(r, err, c->db.path);

@@ -353,25 +353,23 @@ cgi_reason(int http_status)
 }
 
 /*
- * Run sql (one row, one text column) on an in-memory database with ?1 text
- * and ?2, ?3 integers bound, appending the text to out.  A private
- * connection per call: the API answers one request per process.
+ * cgi_error_json: see cgi.h.  A private in-memory connection per call: the
+ * API answers one request per process.
  */
-static int
-json_eval(const char *sql, const char *text, long long a, long long b, struct strbuf *out)
+int
+cgi_error_json(const char *text, struct strbuf *out)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *stmt = NULL;
 	int err = DL_EFAIL;
 
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(db, "SELECT json_object('success', json('false'), 'error', ?1)",
+	    -1, &stmt, NULL) != SQLITE_OK) {
 		msg_err("in-memory database: %s", db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
-	sqlite3_bind_text(stmt, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, a);
-	sqlite3_bind_int64(stmt, 3, b);
+	sqlite3_bind_text(stmt, 1, text ? text : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_text(stmt, 0) == NULL) {
 		msg_err("in-memory database: %s", sqlite3_errmsg(db));
 		goto out;
@@ -389,16 +387,3 @@ out:
 	return err;
 }
 
-int
-cgi_error_json(const char *text, struct strbuf *out)
-{
-	return json_eval("SELECT json_object('success', json('false'), 'error', ?1)",
-	    text ? text : "", 0, 0, out);
-}
-
-int
-cgi_clear_json(long long deleted, long days, struct strbuf *out)
-{
-	return json_eval("SELECT json_object('success', json('true'), 'deleted', ?2,"
-	    " 'days', ?3)", NULL, deleted, days, out);
-}

@@ -76,13 +76,12 @@ void cgi_parse(const char *method, const char *path_info, const char *request_ur
 const char *cgi_reason(int http_status);
 
 /*
- * Bodies the queries do not make, built (and escaped) by SQLite's
- * json_object on a private in-memory database — no file is touched:
- *   cgi_error_json: {"success":false,"error":text}
- *   cgi_clear_json: {"success":true,"deleted":N,"days":D}
- * Appended to out.  DL_OK, DL_ENOMEM or DL_EFAIL (reported).
+ * cgi_error_json: the error body {"success":false,"error":text}, built (and
+ * escaped) by SQLite's json_object on a private in-memory database — no file
+ * is touched, so it works when the database is the trouble.  Appended to
+ * out.  DL_OK, DL_ENOMEM or DL_EFAIL (reported).  The other bodies are the
+ * queries' (query.h).
  */
 int cgi_error_json(const char *text, struct strbuf *out);
-int cgi_clear_json(long long deleted, long days, struct strbuf *out);
 
 #endif

@@ -1,12 +1,14 @@
 /*
  * conf_int.h — the configuration's private declarations, shared by conf.c
- * (tables, loading, freeing), conf_json.c (the settings-row overlays) and
- * conf_show.c (lookups, show, get, set).  Not part of the API: see conf.h.
+ * (tables, values, freeing), conf_ini.c (the INI reader), conf_load.c
+ * (conf_load), conf_json.c (the settings-row overlays) and conf_show.c
+ * (lookups, show, get, set).  Not part of the API: see conf.h.
  */
 #ifndef DLMON_CONF_INT_H
 #define DLMON_CONF_INT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "conf.h"
 #include "util.h"
@@ -95,5 +97,44 @@ char *conf_lower_dup(const char *s);
  * into p's array (valid until the next add).  DL_OK or DL_ENOMEM. */
 int conf_dl_add(struct conf_priv *p, const char *id, int line,
     struct conf_downloader **out);
+
+/* ------------------------------------ the loader (conf_ini.c, conf_load.c) */
+
+#define CONF_NSECTIONS 4         /* [monitoring] [database] [pushover] [api] */
+
+enum sect_kind { S_NONE, S_GLOBAL, S_SOURCE, S_DOWNLOADER };
+
+/* One conf_load in progress: owned by conf_load_flags, fed line by line to
+ * inih through conf_reader and conf_on_key. */
+struct load {
+	struct conf_priv *p;
+	const char *path;        /* the configuration file, for messages */
+	char *dir;               /* its folder, NULL when it is the cwd */
+	FILE *fp;
+	int line;                /* line last handed to inih */
+	enum sect_kind kind;
+	const char *gsect;       /* S_GLOBAL: section name */
+	size_t idx;              /* S_SOURCE / S_DOWNLOADER: index */
+	int seen[CONF_NSECTIONS];  /* header line of each fixed section */
+	int err, err_line;       /* first error, reported after the parse */
+	struct strbuf msg;
+	char *buf;               /* getline buffer */
+	size_t bufcap;
+};
+
+/* conf_fail: records the first error of ld, at its current line, as
+ * "FILE:LINE: ..." (conf_ini.c); later ones are dropped. */
+void conf_fail(struct load *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* conf_reader: the ini_reader over ld->fp (conf_ini.c): one line per call;
+ * NULL (end of input) at the first error of any kind. */
+char *conf_reader(char *str, int num, void *stream);
+
+/* conf_on_key: the inih handler; user is the struct load (conf_ini.c). */
+int conf_on_key(void *user, const char *section, const char *name, const char *value);
+
+/* conf_check_private_fd: fails ld unless the file open at fd (named path)
+ * is closed to group and others (conf_load.c). */
+void conf_check_private_fd(struct load *ld, int fd, const char *path);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * store_int.h — store's private declarations, shared by store.c and
- * store_alert.c only (not part of the store API: see store.h).
+ * store_int.h — store's private declarations, shared by store.c,
+ * store_open.c, store_rows.c and store_alert.c only (not part of the store
+ * API: see store.h).
  */
 #ifndef DLMON_STORE_INT_H
 #define DLMON_STORE_INT_H

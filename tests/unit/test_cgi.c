@@ -322,12 +322,6 @@ test_json_bodies(void **state)
 		assert_int_equal(cgi_error_json(t[i].in, &sb), DL_OK);
 		assert_string_equal(sb.buf, t[i].out);
 	}
-	sb_reset(&sb);
-	assert_int_equal(cgi_clear_json(12, 30, &sb), DL_OK);
-	assert_string_equal(sb.buf, "{\"success\":true,\"deleted\":12,\"days\":30}");
-	sb_reset(&sb);
-	assert_int_equal(cgi_clear_json(0, 0, &sb), DL_OK);
-	assert_string_equal(sb.buf, "{\"success\":true,\"deleted\":0,\"days\":0}");
 	sb_free(&sb);
 }
 
