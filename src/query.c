@@ -67,25 +67,6 @@ static const char *const history_rows_sql[2] = {
 	HISTORY_ROWS_SQL(""), HISTORY_ROWS_SQL("WHERE downloader = ?1")
 };
 
-static int
-prepare(struct store *st, const char *sql, sqlite3_stmt **stmt)
-{
-	sqlite3 *db = store_db(st);
-
-	if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK) {
-		msg_err("%s: %s", store_path(st), sqlite3_errmsg(db));
-		return sqlite3_errcode(db) == SQLITE_BUSY ? DL_EBUSY : DL_EFAIL;
-	}
-	return DL_OK;
-}
-
-static int
-step_error(struct store *st, int rc)
-{
-	msg_err("%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DL_EBUSY : DL_EFAIL;
-}
-
 /* Run a statement that yields one text value (a JSON document) into out. */
 static int
 one_json(struct store *st, sqlite3_stmt *stmt, struct strbuf *out)
@@ -93,7 +74,7 @@ one_json(struct store *st, sqlite3_stmt *stmt, struct strbuf *out)
 	int rc = sqlite3_step(stmt);
 
 	if (rc != SQLITE_ROW)
-		return step_error(st, rc);
+		return store_fail(st, rc);
 	if (sb_append(out, (const char *)sqlite3_column_text(stmt, 0),
 	    (size_t)sqlite3_column_bytes(stmt, 0)) != DL_OK) {
 		msg_err("out of memory");
@@ -110,7 +91,7 @@ query_status_json(struct store *st, time_t now, long hours, struct strbuf *out)
 	int err;
 
 	dlt_format(now - (time_t)hours * 3600, since);
-	if ((err = prepare(st, status_json_sql, &stmt)) != DL_OK)
+	if ((err = store_prepare(st, status_json_sql, &stmt)) != DL_OK)
 		goto out;
 	sqlite3_bind_text(stmt, 1, since, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, hours);
@@ -167,7 +148,7 @@ print_table(struct store *st, sqlite3_stmt *stmt, const char *const *head,
 			}
 		}
 		if (rc != SQLITE_DONE) {
-			err = step_error(st, rc);
+			err = store_fail(st, rc);
 			goto out;
 		}
 	}
@@ -189,7 +170,7 @@ query_status_table(struct store *st, time_t now, long hours, FILE *fp)
 	int err;
 
 	dlt_format(now - (time_t)hours * 3600, since);
-	if ((err = prepare(st, status_rows_sql, &stmt)) != DL_OK)
+	if ((err = store_prepare(st, status_rows_sql, &stmt)) != DL_OK)
 		goto out;
 	sqlite3_bind_text(stmt, 1, since, -1, SQLITE_STATIC);
 	fprintf(fp, "Downloaders with attempts in the last %ld hour%s (since %s):\n",
@@ -214,7 +195,7 @@ query_history_json(struct store *st, const char *dl, long limit, struct strbuf *
 	sqlite3_stmt *stmt = NULL;
 	int err;
 
-	if ((err = prepare(st, history_json_sql[dl != NULL], &stmt)) != DL_OK)
+	if ((err = store_prepare(st, history_json_sql[dl != NULL], &stmt)) != DL_OK)
 		return err;
 	bind_history(stmt, dl, limit);
 	err = one_json(st, stmt, out);
@@ -231,7 +212,7 @@ query_history_table(struct store *st, const char *dl, long limit, FILE *fp)
 	sqlite3_stmt *stmt = NULL;
 	int err;
 
-	if ((err = prepare(st, history_rows_sql[dl != NULL], &stmt)) != DL_OK)
+	if ((err = store_prepare(st, history_rows_sql[dl != NULL], &stmt)) != DL_OK)
 		return err;
 	bind_history(stmt, dl, limit);
 	err = print_table(st, stmt, head, numeric, 8, fp);
@@ -252,7 +233,7 @@ query_clear_json(struct store *st, long long deleted, long days, struct strbuf *
 	sqlite3_stmt *stmt = NULL;
 	int err;
 
-	if ((err = prepare(st, "SELECT json_object('success', json('true'),"
+	if ((err = store_prepare(st, "SELECT json_object('success', json('true'),"
 	    " 'deleted', ?1, 'days', ?2)", &stmt)) != DL_OK)
 		return err;
 	sqlite3_bind_int64(stmt, 1, deleted);
@@ -276,7 +257,7 @@ set_step(struct store *st, const char *sql, const char *path, const char *json,
 	const unsigned char *v;
 	int err, rc;
 
-	if ((err = prepare(st, sql, &stmt)) != DL_OK)
+	if ((err = store_prepare(st, sql, &stmt)) != DL_OK)
 		return err;
 	if (path)
 		sqlite3_bind_text(stmt, 1, path, -1, SQLITE_STATIC);
@@ -293,7 +274,7 @@ set_step(struct store *st, const char *sql, const char *path, const char *json,
 		rc = SQLITE_DONE;
 	}
 	if (rc != SQLITE_DONE)
-		err = step_error(st, rc);
+		err = store_fail(st, rc);
 out:
 	sqlite3_finalize(stmt);
 	return err;

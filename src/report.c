@@ -186,25 +186,6 @@ pg_time(struct page *p, const char *ts, time_t now)
 	}
 }
 
-static int
-prepare(struct store *st, const char *sql, sqlite3_stmt **s)
-{
-	sqlite3 *db = store_db(st);
-
-	if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK) {
-		msg_err("%s: %s", store_path(st), sqlite3_errmsg(db));
-		return sqlite3_errcode(db) == SQLITE_BUSY ? DL_EBUSY : DL_EFAIL;
-	}
-	return DL_OK;
-}
-
-static int
-step_error(struct store *st, int rc)
-{
-	msg_err("%s: %s", store_path(st), sqlite3_errmsg(store_db(st)));
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DL_EBUSY : DL_EFAIL;
-}
-
 static const char *
 col_text(sqlite3_stmt *s, int i)
 {
@@ -262,7 +243,7 @@ load_days(struct report *r, const char *id, long long ok[NDAYS], long long bad[N
 			}
 	}
 	sqlite3_reset(r->days);
-	return rc == SQLITE_DONE ? DL_OK : step_error(r->st, rc);
+	return rc == SQLITE_DONE ? DL_OK : store_fail(r->st, rc);
 }
 
 /*
@@ -340,7 +321,7 @@ render_stats(struct report *r, struct page *p, const char *id)
 	sqlite3_bind_text(s, 3, r->since24, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, r->since7, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) != SQLITE_ROW)
-		return step_error(r->st, rc);
+		return store_fail(r->st, rc);
 	pg_puts(p, "<dl class=\"stats\">\n<dt>Last success</dt><dd class=\"last-success\">");
 	pg_time(p, col_text(s, 0), r->now);
 	pg_puts(p, "</dd>\n<dt>Last attempt</dt><dd class=\"last-attempt\">");
@@ -482,7 +463,7 @@ collect_failures(struct report *r, const char *id)
 		}
 	}
 	if (rc != SQLITE_DONE)
-		err = step_error(r->st, rc);
+		err = store_fail(r->st, rc);
 out:
 	if (err == DL_ENOMEM)
 		msg_err("out of memory");
@@ -694,9 +675,9 @@ report_html(const struct conf *c, struct store *st, time_t now, struct strbuf *o
 		goto out;
 	/* A database without download_monitor has no downloader: no query. */
 	if (nids > 0 &&
-	    ((err = prepare(st, stats_sql, &r.stats)) != DL_OK ||
-	    (err = prepare(st, days_sql, &r.days)) != DL_OK ||
-	    (err = prepare(st, fails_sql, &r.fails)) != DL_OK))
+	    ((err = store_prepare(st, stats_sql, &r.stats)) != DL_OK ||
+	    (err = store_prepare(st, days_sql, &r.days)) != DL_OK ||
+	    (err = store_prepare(st, fails_sql, &r.fails)) != DL_OK))
 		goto out;
 	for (i = 0; i < nids; i++)
 		if ((err = render_card(&r, ids[i])) != DL_OK)

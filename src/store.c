@@ -119,6 +119,22 @@ st_fail(struct store *st, int rc)
 	}
 }
 
+/* store_fail: see store.h. */
+int
+store_fail(struct store *st, int rc)
+{
+	return st_fail(st, rc);
+}
+
+/* store_prepare: see store.h. */
+int
+store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+	return rc == SQLITE_OK ? DL_OK : st_fail(st, rc);
+}
+
 /* st_sql: see store_int.h. */
 const char *
 st_sql(enum stmt_id id)

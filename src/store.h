@@ -43,6 +43,16 @@ void store_close(struct store *st);
 sqlite3 *store_db(struct store *st);
 const char *store_path(const struct store *st);
 
+/*
+ * store_prepare: prepare sql (constant text; every value is bound by the
+ * caller) on st's connection into *stmt, owned by the caller
+ * (sqlite3_finalize) — for the queries that are not the store's own.
+ * store_fail: report SQLite result rc on st ("PATH: why") and map it to a
+ * DL_E* code (busy past the timeout: DL_EBUSY).
+ */
+int store_prepare(struct store *st, const char *sql, sqlite3_stmt **stmt);
+int store_fail(struct store *st, int rc);
+
 /* Transactions: store_begin is BEGIN IMMEDIATE (DL_EBUSY when busy). */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
