@@ -186,10 +186,7 @@ check_downloader(struct run *r, const char *id)
 
 	if ((err = store_alert_state(r->st, SA_FAILING, id, key, &as, &held_hash)) != DL_OK)
 		return err;
-	p.window_hours = conf_window_hours(r->c, id);
-	p.min_failures = conf_min_failures(r->c, id);
-	p.max_age_hours = r->c->mon.max_alert_age_hours;
-	p.repeat_hours = r->c->mon.repeat_hours;
+	monitor_params(r->c, id, &p);
 	ev_evaluate(&h, &as, &p, r->now, &d);
 	msg_verbose("%s: streak %s: %zu failure%s, %s%s", id, key, h.nfail,
 	    h.nfail == 1 ? "" : "s", d.failing ? "failing" : "not failing",
@@ -203,6 +200,15 @@ check_downloader(struct run *r, const char *id)
 	}
 	alert_compose_failing(conf_display_name(r->c, id), &h, r->now, &m);
 	return deliver(r, SA_FAILING, id, key, d.first_fail_ts, h.nfail, h.fail, &m);
+}
+
+void
+monitor_params(const struct conf *c, const char *id, struct ev_params *p)
+{
+	p->window_hours = conf_window_hours(c, id);
+	p->min_failures = conf_min_failures(c, id);
+	p->max_age_hours = c->mon.max_alert_age_hours;
+	p->repeat_hours = c->mon.repeat_hours;
 }
 
 int

@@ -26,6 +26,13 @@ struct monitor_stats {
 };
 
 /*
+ * monitor_params: the rule's parameters for downloader id under c (its
+ * [downloader] overrides applied): one place, so that the dashboard and the
+ * scan judge a downloader alike.
+ */
+void monitor_params(const struct conf *c, const char *id, struct ev_params *p);
+
+/*
  * monitor_run: evaluate at now.  n is NULL when Pushover is disabled: the
  * rule is evaluated (alerts named with -v) but nothing is recorded or sent.
  * With show not NULL (dry-run) each alert is printed to it (title and text)

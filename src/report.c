@@ -22,6 +22,7 @@
 
 #include "alert.h"
 #include "eval.h"
+#include "monitor.h"
 
 #ifndef DLMON_VERSION
 #define DLMON_VERSION "dev"
@@ -493,10 +494,7 @@ render_card(struct report *r, const char *id)
 	ev_streak_key(&h, key);
 	if ((err = store_alert_state(r->st, SA_FAILING, id, key, &as, &held_hash)) != DL_OK)
 		goto out;
-	prm.window_hours = conf_window_hours(r->c, id);
-	prm.min_failures = conf_min_failures(r->c, id);
-	prm.max_age_hours = r->c->mon.max_alert_age_hours;
-	prm.repeat_hours = r->c->mon.repeat_hours;
+	monitor_params(r->c, id, &prm);
 	ev_evaluate(&h, &as, &prm, r->now, &d);
 
 	cls = render_state(r, &body, id, &h, &d, &as);

@@ -77,7 +77,7 @@ main(int argc, char **argv)
 	char *lockpath = NULL, cut[DLT_BUFSZ];
 	long long pruned = 0;
 	int ch, dry = 0, verbose = 0, quiet = 0, lockfd = -1, err;
-	time_t now = time(NULL);
+	time_t now = time(NULL), cutoff;
 	FILE *show;
 
 	msg_init("dlmon-scan");
@@ -135,11 +135,11 @@ main(int argc, char **argv)
 		goto out;
 	if ((err = monitor_run(c, st, n, show, now, &ms)) != DL_OK)
 		goto out;
-	if ((err = store_prune(st, now - (time_t)c->mon.retention_days * 86400, 0,
-	    &pruned)) != DL_OK)
+	cutoff = now - (time_t)c->mon.retention_days * 86400;
+	if ((err = store_prune(st, cutoff, 0, &pruned)) != DL_OK)
 		goto out;
 	if (dry) {
-		dlt_format(now - (time_t)c->mon.retention_days * 86400, cut);
+		dlt_format(cutoff, cut);
 		printf("prune: %lld row%s older than %s\n", pruned, pruned == 1 ? "" : "s", cut);
 	}
 	if (!quiet)
