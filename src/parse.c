@@ -208,8 +208,55 @@ tm_to_time(const struct tm *tm, struct hour_memo *hm, time_t *out)
 }
 
 /*
+ * The common formats "%Y-%m-%d %H:%M:%S" and "%Y-%m-%dT%H:%M:%S" without
+ * strptime, which with its day_of_the_week showed in profiles.  Returns 1
+ * and sets tm's year, month, day, hour, minute and second when fmt is one
+ * of them and text starts with exactly "dddd-dd-dd?dd:dd:dd" whose fields
+ * lie where glibc's strptime takes them (%Y 0..9999, %m 1..12, %d 1..31,
+ * %H 0..23, %M 0..59, %S 0..61; no check of the day against the month).
+ * strptime then reads the same 19 bytes into the same fields; what it sets
+ * besides, tm_wday and tm_yday, mktime ignores.  Returns 0, tm untouched,
+ * for anything else (one-digit fields, spaces strptime skips, values out of
+ * range): the caller's strptime decides.
+ */
+static int
+ts_canonical(const char *text, size_t len, const char *fmt, struct tm *tm)
+{
+	static const char shape[] = "dddd-dd-dd?dd:dd:dd";
+	int v[6], i, k;
+	char sep;
+
+	if (strncmp(fmt, "%Y-%m-%d", 8) != 0 || (fmt[8] != ' ' && fmt[8] != 'T') ||
+	    strcmp(fmt + 9, "%H:%M:%S") != 0 || len < 19)
+		return 0;
+	sep = fmt[8];
+	for (i = 0; i < 19; i++) {
+		if (shape[i] == 'd') {
+			if (text[i] < '0' || text[i] > '9')
+				return 0;
+		} else if (text[i] != (shape[i] == '?' ? sep : shape[i]))
+			return 0;
+	}
+	v[0] = (text[0] - '0') * 1000 + (text[1] - '0') * 100 +
+	    (text[2] - '0') * 10 + (text[3] - '0');
+	for (k = 1, i = 5; k < 6; k++, i += 3)
+		v[k] = (text[i] - '0') * 10 + (text[i + 1] - '0');
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 61)
+		return 0;
+	tm->tm_year = v[0] - 1900;
+	tm->tm_mon = v[1] - 1;
+	tm->tm_mday = v[2];
+	tm->tm_hour = v[3];
+	tm->tm_min = v[4];
+	tm->tm_sec = v[5];
+	return 1;
+}
+
+/*
  * parse_time with the number of bytes strptime consumed (*used), which the
- * ts cache keys on, and an optional hour memo.
+ * ts cache keys on, and an optional hour memo.  fmt_has() runs only on the
+ * strptime path: the canonical formats have both year and date.
  */
 static int
 time_parse(const char *text, size_t len, const char *fmt, time_t ref,
@@ -218,32 +265,44 @@ time_parse(const char *text, size_t len, const char *fmt, time_t ref,
 	char buf[TS_MAX];
 	struct tm tm, rt;
 	const char *end;
-	int has_year = fmt_has(fmt, year_convs);
-	int has_date = fmt_has(fmt, date_convs);
+	int has_year = 1, has_date = 1;
+	size_t n;
 	time_t t;
 
 	if (len >= sizeof buf)
 		return -1;
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	if (strcmp(fmt, "%s") == 0)
-		return parse_epoch(buf, len, out, used);
-
 	memset(&tm, 0, sizeof tm);
-	tm.tm_mday = 1;            /* "%Y-%m" means the first of the month */
-	if (!has_year || !has_date) {
-		if (localtime_r(&ref, &rt) == NULL)
-			return -1;
-		tm.tm_year = rt.tm_year;
-		if (!has_date) {
-			/* A time-only format: the day is the reference's. */
-			tm.tm_mon = rt.tm_mon;
-			tm.tm_mday = rt.tm_mday;
+	if (ts_canonical(text, len, fmt, &tm)) {
+		n = 19;
+	} else {
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		if (strcmp(fmt, "%s") == 0)
+			return parse_epoch(buf, len, out, used);
+
+		has_year = fmt_has(fmt, year_convs);
+		has_date = fmt_has(fmt, date_convs);
+		tm.tm_mday = 1;    /* "%Y-%m" means the first of the month */
+		if (!has_year || !has_date) {
+			if (localtime_r(&ref, &rt) == NULL)
+				return -1;
+			tm.tm_year = rt.tm_year;
+			if (!has_date) {
+				/* A time-only format: the day is the reference's. */
+				tm.tm_mon = rt.tm_mon;
+				tm.tm_mday = rt.tm_mday;
+			}
 		}
+		end = strptime(buf, fmt, &tm);
+		if (end == NULL)
+			return -1;
+		n = (size_t)(end - buf);
 	}
-	end = strptime(buf, fmt, &tm);
-	/* A NUL inside text stops strptime early and fails the tail test. */
-	if (end == NULL || !is_frac_tail(end, len - (size_t)(end - buf)))
+	/*
+	 * buf holds a copy of text: a NUL inside text stops strptime early
+	 * and fails the tail test.
+	 */
+	if (!is_frac_tail(text + n, len - n))
 		return -1;
 	if (tm_to_time(&tm, hm, &t) < 0)
 		return -1;
@@ -254,7 +313,7 @@ time_parse(const char *text, size_t len, const char *fmt, time_t ref,
 			return -1;
 	}
 	*out = t;
-	*used = (size_t)(end - buf);
+	*used = n;
 	return 0;
 }
 

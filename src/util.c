@@ -87,6 +87,61 @@ dlt_format(time_t t, char buf[DLT_BUFSZ])
 		snprintf(buf, DLT_BUFSZ, "0000-00-00T00:00:00");
 }
 
+/* time_t is a signed integer type of 32 or 64 bits on our targets. */
+#define DLT_TIME_MAX ((time_t)(sizeof(time_t) == 8 ? INT64_MAX : INT32_MAX))
+
+/*
+ * Fills m for the UTC minute holding t; -1 when that minute cannot be
+ * memoised.  Both ends of the minute are checked: the same tm_gmtoff at m0
+ * and m0 + 59 means no offset change in between (tzdata has no two changes
+ * a minute apart), and an offset of whole minutes puts m0 at local second 0.
+ * The second-field checks also catch the "right/" zones, whose localtime
+ * counts leap seconds that tm_gmtoff does not show.
+ */
+static int
+memo_fill(struct dlt_memo *m, time_t t)
+{
+	struct tm a, b;
+	time_t m0, last;
+	int sec;
+
+	m->valid = 0;
+	/* Far beyond any year localtime_r can express; keeps m0 from overflowing. */
+	if (t > DLT_TIME_MAX - 60 || t < -DLT_TIME_MAX + 60)
+		return -1;
+	sec = (int)(t % 60);
+	if (sec < 0)
+		sec += 60;
+	m0 = t - sec;
+	last = m0 + 59;
+	if (localtime_r(&m0, &a) == NULL || localtime_r(&last, &b) == NULL ||
+	    a.tm_gmtoff != b.tm_gmtoff || a.tm_gmtoff % 60 != 0 ||
+	    a.tm_sec != 0 || b.tm_sec != 59 || a.tm_min != b.tm_min)
+		return -1;
+	/* Years outside 1000..9999 do not print as four digits: not memoised. */
+	if (strftime(m->text, DLT_BUFSZ, "%Y-%m-%dT%H:%M:%S", &a) != 19)
+		return -1;
+	m->m0 = m0;
+	m->valid = 1;
+	return 0;
+}
+
+/* dlt_format_memo: see util.h. */
+void
+dlt_format_memo(struct dlt_memo *m, time_t t, char buf[DLT_BUFSZ])
+{
+	int sec;
+
+	if ((!m->valid || t < m->m0 || t > m->m0 + 59) && memo_fill(m, t) < 0) {
+		dlt_format(t, buf);
+		return;
+	}
+	sec = (int)(t - m->m0);
+	memcpy(buf, m->text, DLT_BUFSZ);
+	buf[17] = (char)('0' + sec / 10);
+	buf[18] = (char)('0' + sec % 10);
+}
+
 /* Parses exactly "YYYY-MM-DD?HH:MM:SS" where ? is sep1 or sep2. */
 static int
 parse_19(const char *s, char sep1, char sep2, time_t *out)

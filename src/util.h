@@ -61,6 +61,26 @@ void dlt_format(time_t t, char buf[DLT_BUFSZ]);
 int dlt_parse_db(const char *s, time_t *out);
 int dlt_parse_now(const char *s, time_t *out);
 
+/*
+ * dlt_format_memo: dlt_format(t, buf), reusing the previous call's work when
+ * t falls in the same UTC minute: a scan formats runs of nearby times, and
+ * localtime_r + strftime per call showed in profiles.  The memo holds the
+ * text of the minute's first second; it is used only when that minute has
+ * one UTC offset, a whole number of minutes, so that local seconds are the
+ * UTC ones.  Other minutes (zones with odd offsets such as Monrovia's
+ * -0:44:30 before 1972, offset changes inside the minute, leap-second
+ * "right/" zones, years not printed in four digits) go through dlt_format
+ * each time.  The caller owns the memo
+ * (one per thread; nothing is allocated); zero it before first use and again
+ * after changing TZ.
+ */
+struct dlt_memo {
+	int valid;                 /* 0: empty */
+	time_t m0;                 /* the minute [m0, m0 + 60), m0 % 60 == 0 */
+	char text[DLT_BUFSZ];      /* dlt_format(m0) */
+};
+void dlt_format_memo(struct dlt_memo *m, time_t t, char buf[DLT_BUFSZ]);
+
 /* 64-bit FNV-1a over a buffer, continuing from h (start with DL_FNV_INIT). */
 #define DL_FNV_INIT UINT64_C(0xcbf29ce484222325)
 uint64_t dl_fnv1a(uint64_t h, const void *buf, size_t len);
