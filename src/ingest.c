@@ -16,6 +16,8 @@
 
 #include "opens.h"
 #include "parse.h"
+#include "prefilter.h"
+#include "preview.h"
 #include "source.h"
 #include "util.h"
 
@@ -28,7 +30,7 @@ struct ingest {
 	struct parser **parsers;   /* one per source, same order */
 	/* the current run: */
 	struct store *st;
-	FILE *show;
+	struct preview *pv;        /* --dry-run: records go there */
 	struct ingest_stats *stats;
 	time_t now;
 	struct opens *opens;       /* open attempts of the file being read */
@@ -40,32 +42,6 @@ lookup_pos(void *ctx, const char *key, struct src_pos *pos)
 {
 	struct ingest *in = ctx;
 	return store_pos_get(in->st, key, pos);
-}
-
-/* Tab-separated fields of one attempt; tabs and line ends inside a field
- * would break the format, so they are shown as spaces. */
-static void
-show_field(FILE *fp, const char *s, size_t len)
-{
-	size_t i;
-	for (i = 0; s != NULL && i < len; i++) {
-		char ch = s[i];
-		fputc(ch == '\t' || ch == '\n' || ch == '\r' || ch == '\0' ? ' ' : ch, fp);
-	}
-}
-
-static void
-show_attempt(FILE *fp, const struct attempt *a)
-{
-	char ts[DLT_BUFSZ];
-
-	dlt_format(a->ts, ts);
-	show_field(fp, a->downloader, a->downloader_len);
-	fputc('\t', fp);
-	show_field(fp, a->user, a->user_len);
-	fprintf(fp, "\t%s\t%d\t%lld\t", ts, a->success, a->file_count);
-	show_field(fp, a->error, a->error_len);
-	fputc('\n', fp);
 }
 
 /* Save where r stands (with the parser's state and the file's open
@@ -94,12 +70,11 @@ record_attempt(void *ctx, const struct attempt *a)
 	int added, err;
 
 	in->stats->attempts++;
-	if ((err = store_attempt_add(in->st, a, &added)) != DL_OK)
+	err = in->pv ? preview_add(in->pv, a, &added) : store_attempt_add(in->st, a, &added);
+	if (err != DL_OK)
 		return err;
 	if (!added)
 		in->stats->known++;
-	else if (in->show)
-		show_attempt(in->show, a);
 	return DL_OK;
 }
 
@@ -134,31 +109,108 @@ handle_line(struct ingest *in, const struct parse_state *ps, enum parse_result p
 	return DL_OK;
 }
 
+/* Where the reading of one plan item stands. */
+struct item_run {
+	const struct src_item *item;
+	struct parser *p;
+	struct parse_state ps;
+	uint64_t lineno;
+	unsigned long batch_lines, batch_attempts;
+};
+
+/* One line given to the parser (the prefilter passed it, or there is none). */
+static int
+one_line(struct ingest *in, struct item_run *ir, const char *line, size_t len, int truncated)
+{
+	enum parse_result pr;
+	enum parse_kind kind;
+	struct attempt a;
+
+	if (truncated) {
+		msg_warn("%s:%" PRIu64 ": line longer than %d bytes; not matched",
+		    ir->item->path, ir->lineno, PARSE_MAX_LINE);
+		return DL_OK;
+	}
+	pr = parse_line(ir->p, &ir->ps, line, len, ir->item->path,
+	    (unsigned long)ir->lineno, &a, &kind);
+	if (pr == PARSE_SKIPPED) {
+		in->stats->skipped++;
+		return DL_OK;
+	}
+	if (pr == PARSE_ATTEMPT)
+		ir->batch_attempts++;
+	return handle_line(in, &ir->ps, pr, kind, &a);
+}
+
+static void
+count_lines(struct ingest *in, struct item_run *ir, unsigned long n)
+{
+	ir->lineno += n;
+	ir->batch_lines += n;
+	in->stats->lines += n;
+}
+
+/*
+ * The lines of one block (src_next_block) or, when the reader says so, of
+ * one possibly over-long line.  The prefilter walks a block without
+ * returning the lines no pattern can match; they are only counted.
+ * Returns the reader's 1 / 0 / DL_EFAIL; *err is a store failure.
+ */
+static int
+next_lines(struct ingest *in, struct item_run *ir, struct src_reader *r, int *err)
+{
+	const struct prefilter *pf = parser_prefilter(ir->p);
+	struct pf_cursor cur;
+	const char *block, *line;
+	size_t blen, len;
+	unsigned long passed;
+	int rc, truncated;
+
+	rc = src_next_block(r, &block, &blen);
+	if (rc == SRC_LINE) {
+		if ((rc = src_next_line(r, &line, &len, &truncated)) != 1)
+			return rc;
+		count_lines(in, ir, 1);
+		*err = one_line(in, ir, line, len, truncated);
+		return 1;
+	}
+	if (rc != 1)
+		return rc;
+	pf_start(pf, &cur, block, blen);
+	while (pf_next(pf, &cur, &line, &len, &passed)) {
+		count_lines(in, ir, passed);
+		if ((*err = one_line(in, ir, line, len, 0)) != DL_OK)
+			return 1;
+	}
+	count_lines(in, ir, passed);
+	return 1;
+}
+
 /*
  * Read one plan item to its end.  An unreadable file is counted and skipped;
- * a store failure aborts (after rollback) with its code.
+ * a store failure aborts (after rollback) with its code.  Batches end on
+ * block boundaries: the position saved is where the reader stands.
  */
 static int
 ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
     const struct src_item *item)
 {
 	struct src_reader *r;
-	struct parse_state ps;
-	struct attempt a;
-	const char *line;
-	size_t len;
-	uint64_t lineno = item->pos.lineno;
-	unsigned long batch_lines = 0, batch_attempts = 0;
-	int truncated, rc, in_tx = 0, err = DL_OK;
+	struct item_run ir;
+	int rc, in_tx = 0, err = DL_OK;
 
 	r = src_open(item);
 	if (r == NULL) {
 		in->stats->errors++;
 		return DL_OK;
 	}
+	memset(&ir, 0, sizeof ir);
+	ir.item = item;
+	ir.p = p;
+	ir.lineno = item->pos.lineno;
 	in->stats->files++;
-	ps.cur_time = item->pos.cur_time;
-	ps.mtime = item->mtime;
+	ir.ps.cur_time = item->pos.cur_time;
+	ir.ps.mtime = item->mtime;
 	/* No other file's open attempts may be saved under this key (the
 	 * first save_position below comes before they are loaded). */
 	opens_clear(in->opens);
@@ -170,7 +222,7 @@ ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
 		if ((err = store_begin(in->st)) != DL_OK)
 			goto out;
 		in_tx = 1;
-		if ((err = save_position(in, cs, item, r, &ps, lineno)) != DL_OK ||
+		if ((err = save_position(in, cs, item, r, &ir.ps, ir.lineno)) != DL_OK ||
 		    (err = store_commit(in->st)) != DL_OK)
 			goto out;
 		in_tx = 0;
@@ -181,41 +233,23 @@ ingest_item(struct ingest *in, const struct conf_source *cs, struct parser *p,
 	/* A rotated tail and its live file share the key, hence the opens. */
 	if ((err = opens_db_load(in->od, item->key, in->opens)) != DL_OK)
 		goto out;
-	while ((rc = src_next_line(r, &line, &len, &truncated)) == 1) {
-		enum parse_result pr;
-		enum parse_kind kind;
-
-		lineno++;
-		in->stats->lines++;
-		batch_lines++;
-		if (truncated)
-			msg_warn("%s:%" PRIu64 ": line longer than %d bytes; not matched",
-			    item->path, lineno, PARSE_MAX_LINE);
-		else {
-			pr = parse_line(p, &ps, line, len, item->path, (unsigned long)lineno, &a, &kind);
-			if (pr == PARSE_SKIPPED)
-				in->stats->skipped++;
-			else {
-				if (pr == PARSE_ATTEMPT)
-					batch_attempts++;
-				if ((err = handle_line(in, &ps, pr, kind, &a)) != DL_OK)
-					goto out;
-			}
-		}
-		if (batch_lines >= BATCH_LINES || batch_attempts >= BATCH_ATTEMPTS) {
-			if ((err = save_position(in, cs, item, r, &ps, lineno)) != DL_OK ||
-			    (err = store_commit(in->st)) != DL_OK)
-				goto out;
-			in_tx = 0;
-			batch_lines = batch_attempts = 0;
-			if ((err = store_begin(in->st)) != DL_OK)
-				goto out;
-			in_tx = 1;
-		}
+	while ((rc = next_lines(in, &ir, r, &err)) == 1 && err == DL_OK) {
+		if (ir.batch_lines < BATCH_LINES && ir.batch_attempts < BATCH_ATTEMPTS)
+			continue;
+		if ((err = save_position(in, cs, item, r, &ir.ps, ir.lineno)) != DL_OK ||
+		    (err = store_commit(in->st)) != DL_OK)
+			goto out;
+		in_tx = 0;
+		ir.batch_lines = ir.batch_attempts = 0;
+		if ((err = store_begin(in->st)) != DL_OK)
+			goto out;
+		in_tx = 1;
 	}
+	if (err != DL_OK)
+		goto out;
 	if (rc < 0)
-		in->stats->errors++;   /* reported by src_next_line; keep what was read */
-	if ((err = save_position(in, cs, item, r, &ps, lineno)) != DL_OK ||
+		in->stats->errors++;   /* reported by the reader; keep what was read */
+	if ((err = save_position(in, cs, item, r, &ir.ps, ir.lineno)) != DL_OK ||
 	    (err = store_commit(in->st)) != DL_OK)
 		goto out;
 	in_tx = 0;
@@ -335,7 +369,7 @@ expire_opens(struct ingest *in)
 }
 
 int
-ingest_run(struct ingest *in, struct store *st, time_t now, FILE *show,
+ingest_run(struct ingest *in, struct store *st, time_t now, struct preview *pv,
     struct ingest_stats *stats)
 {
 	size_t i;
@@ -343,7 +377,7 @@ ingest_run(struct ingest *in, struct store *st, time_t now, FILE *show,
 
 	memset(stats, 0, sizeof *stats);
 	in->st = st;
-	in->show = show;
+	in->pv = pv;
 	in->stats = stats;
 	in->now = now;
 	if ((in->opens = opens_new()) == NULL) {

@@ -38,14 +38,14 @@ struct ingest *ingest_new(const struct conf *c, int *err);
 void ingest_free(struct ingest *in);
 
 /*
- * ingest_run: ingest every source into st.  When show is not NULL, each
- * newly recorded attempt is printed to it as one tab-separated line
- * (downloader, username, timestamp, success, file_count, error) — used by
- * --dry-run, whose store is a private copy.  now is the scan's clock
- * (--now): at the end, open attempts (opens.h) of any file started more
- * than 2 hours before it become failures.
+ * ingest_run: ingest every source into st.  With pv (--dry-run, st being
+ * a private copy), attempts are recorded through the preview (preview.h),
+ * which prints them and stores only what the evaluation reads; the caller
+ * finishes it.  now is the scan's clock (--now): at the end, open attempts
+ * (opens.h) of any file started more than 2 hours before it become failures.
  */
-int ingest_run(struct ingest *in, struct store *st, time_t now, FILE *show,
+struct preview;
+int ingest_run(struct ingest *in, struct store *st, time_t now, struct preview *pv,
     struct ingest_stats *stats);
 
 #endif

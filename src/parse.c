@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "literal.h"
+#include "prefilter.h"
 #include "util.h"
 
 #define MATCH_LIMIT 1000000u       /* bounds catastrophic backtracking */
@@ -48,6 +50,8 @@ struct pat {
 	int jit;                   /* JIT-compiled: pcre2_jit_match may be used */
 	int line;                  /* configuration line, for messages */
 	int grp[G_N];              /* group numbers, -1 when the group is absent */
+	char lit[PARSE_LIT_MAX];     /* required literal (literal.h), lit_len 0: none */
+	size_t lit_len;
 };
 
 /*
@@ -90,6 +94,8 @@ struct parser {
 	time_t tc_ref, tc_val;
 	int tc_valid;
 	struct hour_memo hmemo;
+
+	struct prefilter *pf;      /* NULL: every line is matched */
 };
 
 /* Does strptime format fmt contain one of the conversions in convs? */
@@ -387,6 +393,7 @@ pat_compile(struct parser *p, struct pat *pt, const struct conf_pattern *prefix,
 		opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
 
 	pt->line = cp->line;
+	pt->lit_len = lit_required(src, plen + tlen, pt->lit, sizeof pt->lit);
 	pt->code = pcre2_compile((PCRE2_SPTR)src, plen + tlen, opts, &ec, &eo, NULL);
 	if (pt->code == NULL) {
 		PCRE2_UCHAR msg[256];
@@ -419,6 +426,24 @@ pat_compile(struct parser *p, struct pat *pt, const struct conf_pattern *prefix,
 out:
 	free(src);
 	return rc;
+}
+
+/* The prefilter of p's patterns, if each has a required literal. */
+static int
+parser_prefilter_new(struct parser *p)
+{
+	const char *lits[PF_MAX_LITS];
+	size_t lens[PF_MAX_LITS], i;
+	int err;
+
+	if (p->npats == 0 || p->npats > PF_MAX_LITS)
+		return DL_OK;
+	for (i = 0; i < p->npats; i++) {
+		lits[i] = p->pats[i].lit;
+		lens[i] = p->pats[i].lit_len;
+	}
+	p->pf = prefilter_new(lits, lens, p->npats, &err);
+	return err;
 }
 
 /*
@@ -480,6 +505,10 @@ parser_new(const struct conf *c, const struct conf_source *cs, int *err)
 		}
 	}
 
+	/* Only lines some pattern may match need matching, unless a
+	 * `timestamp` pattern must see every line. */
+	if (p->ts.code == NULL && (rc = parser_prefilter_new(p)) != DL_OK)
+		goto out;
 	rc = DL_ENOMEM;
 	p->mctx = pcre2_match_context_create(NULL);
 	if (p->mctx == NULL)
@@ -525,6 +554,7 @@ parser_free(struct parser *p)
 	pcre2_match_data_free(p->md);
 	pcre2_match_context_free(p->mctx);
 	pcre2_jit_stack_free(p->jstack);
+	prefilter_free(p->pf);
 	free(p);
 }
 
@@ -801,4 +831,11 @@ int
 parse_last_pattern(const struct parser *p)
 {
 	return p ? p->last_pat : -1;
+}
+
+/* parser_prefilter: see parse.h. */
+const struct prefilter *
+parser_prefilter(const struct parser *p)
+{
+	return p ? p->pf : NULL;
 }

@@ -14,6 +14,7 @@
 
 #define PARSE_MAX_LINE (1024 * 1024)   /* longer lines are not matched */
 #define PARSE_NAME_MAX 64              /* longest downloader name kept */
+#define PARSE_LIT_MAX 64               /* longest required literal kept */
 
 /*
  * One attempt derived from one line.  Text fields point into the line given
@@ -83,6 +84,16 @@ enum parse_result parse_line(struct parser *p, struct parse_state *st,
  * order; -1 when none matched (or only the timestamp pattern did).
  */
 int parse_last_pattern(const struct parser *p);
+
+/*
+ * parser_prefilter: the prefilter (prefilter.h) of p's patterns, or NULL
+ * when every line must be matched: some pattern has no required literal,
+ * or the source has a `timestamp` pattern (which may match any line).
+ * Owned by p.  Lines it skips would have given PARSE_NONE, PK_NONE and
+ * changed nothing in the parse state.
+ */
+struct prefilter;
+const struct prefilter *parser_prefilter(const struct parser *p);
 
 /*
  * parse_time: parse text (len bytes) with strptime format fmt; the whole text

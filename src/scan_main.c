@@ -13,6 +13,7 @@
 #include "lock.h"
 #include "monitor.h"
 #include "notify.h"
+#include "preview.h"
 #include "settings.h"
 #include "store.h"
 #include "util.h"
@@ -72,10 +73,11 @@ main(int argc, char **argv)
 	struct ingest *in = NULL;
 	struct store *st = NULL;
 	struct notifier *n = NULL;
+	struct preview *pv = NULL;
 	struct ingest_stats is;
 	struct monitor_stats ms;
 	char *lockpath = NULL, cut[DLT_BUFSZ];
-	long long pruned = 0;
+	long long pruned = 0, unstored = 0;
 	int ch, dry = 0, verbose = 0, quiet = 0, lockfd = -1, err;
 	time_t now = time(NULL), cutoff;
 	FILE *show;
@@ -131,13 +133,19 @@ main(int argc, char **argv)
 	if (c->po.enabled && (n = notify_pushover_new(c, &err)) == NULL)
 		goto out;
 
-	if ((err = ingest_run(in, st, now, show, &is)) != DL_OK)
+	cutoff = now - (time_t)c->mon.retention_days * 86400;
+	if (dry && (pv = preview_new(st, show, now, cutoff, c->mon.notify_recovery,
+	    &err)) == NULL)
+		goto out;
+	if ((err = ingest_run(in, st, now, pv, &is)) != DL_OK)
+		goto out;
+	if (pv && (err = preview_finish(pv, &unstored)) != DL_OK)
 		goto out;
 	if ((err = monitor_run(c, st, n, show, now, &ms)) != DL_OK)
 		goto out;
-	cutoff = now - (time_t)c->mon.retention_days * 86400;
 	if ((err = store_prune(st, cutoff, 0, &pruned)) != DL_OK)
 		goto out;
+	pruned += unstored;
 	if (dry) {
 		dlt_format(cutoff, cut);
 		printf("prune: %lld row%s older than %s\n", pruned, pruned == 1 ? "" : "s", cut);
@@ -148,6 +156,7 @@ main(int argc, char **argv)
 		err = DL_EFAIL;
 out:
 	notify_free(n);
+	preview_free(pv);
 	store_close(st);
 	lock_release(lockfd);
 	free(lockpath);

@@ -92,6 +92,17 @@ struct src_reader;
  */
 struct src_reader *src_open(const struct src_item *item);
 int src_next_line(struct src_reader *r, const char **line, size_t *len, int *truncated);
+
+/*
+ * src_next_block: every complete line now buffered, as one block
+ * [*block, *block + *len) ending with '\n', consumed by the call (valid
+ * until the next call), so that a parser can walk many lines at once.
+ * Returns 1 with a block, 0 at the end (as src_next_line), DL_EFAIL, or
+ * SRC_LINE when the next line may be longer than PARSE_MAX_LINE: take that
+ * one with src_next_line.  No line in a block is longer than PARSE_MAX_LINE.
+ */
+#define SRC_LINE 2
+int src_next_block(struct src_reader *r, const char **block, size_t *len);
 uint64_t src_offset(const struct src_reader *r);
 void src_position(const struct src_reader *r, struct src_pos *pos);
 void src_close(struct src_reader *r);

@@ -267,6 +267,43 @@ src_next_line(struct src_reader *r, const char **line, size_t *len, int *truncat
 	}
 }
 
+/* src_next_block: see source.h. */
+int
+src_next_block(struct src_reader *r, const char **block, size_t *len)
+{
+	size_t lim;
+	char *nl;
+	int rc;
+
+	if (r->stale)
+		return 0;
+	for (;;) {
+		if (r->skipping)
+			return SRC_LINE;
+		/* A block is at most PARSE_MAX_LINE bytes long, so none of its
+		 * lines can be over-long. */
+		lim = r->end - r->beg < PARSE_MAX_LINE ? r->end : r->beg + PARSE_MAX_LINE;
+		nl = lim > r->scan ? memrchr(r->buf + r->scan, '\n', lim - r->scan) : NULL;
+		if (nl != NULL) {
+			*block = r->buf + r->beg;
+			*len = (size_t)(nl - *block) + 1;
+			head_extend(r, *block, *len);
+			r->off += *len;
+			r->beg = r->scan = r->beg + *len;
+			return 1;
+		}
+		if (lim < r->end)
+			return SRC_LINE;   /* no line end in the first PARSE_MAX_LINE bytes */
+		r->scan = r->end;
+		if (r->end - r->beg >= SRC_KEEP)
+			return SRC_LINE;
+		if (r->eof)
+			return 0;
+		if ((rc = fill(r)) < 0)
+			return rc;
+	}
+}
+
 /* src_offset: uncompressed offset just after the last returned line. */
 uint64_t
 src_offset(const struct src_reader *r)

@@ -44,6 +44,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ATTEMPT_INSERT] = "INSERT INTO download_monitor (downloader, username,"
 	    " timestamp, success, file_count, error_message, alert_sent)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+	/* one probe of the seed's timestamp index */
+	[S_ATTEMPT_LATEST] = "SELECT max(timestamp) FROM download_monitor",
 	/* a skip scan: one index probe per distinct downloader */
 	[S_DOWNLOADERS] = "WITH RECURSIVE d(x) AS ("
 	    " SELECT min(downloader) FROM download_monitor"
@@ -92,9 +94,25 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " FROM dlmon_alerts a WHERE a.downloader = ?1 AND a.kind = 'failing'"
 	    " AND a.sent_at IS NOT NULL AND a.streak <> ?2"
 	    " ORDER BY a.sent_at DESC, a.id DESC LIMIT 1",
+	/* what S_RECOVERY_DUE may count: from the first failure of any
+	 * delivered failing alert whose recovery is not delivered yet */
+	[S_RECOVERY_FLOORS] = "SELECT a.downloader, strftime('%Y-%m-%dT%H:%M:%S',"
+	    " min(a.first_fail), 'unixepoch', 'localtime') FROM dlmon_alerts a"
+	    " WHERE a.kind = 'failing' AND a.sent_at IS NOT NULL AND NOT EXISTS"
+	    " (SELECT 1 FROM dlmon_alerts r WHERE r.downloader = a.downloader"
+	    " AND r.kind = 'recovered' AND r.streak = a.streak AND r.state <> 'pending')"
+	    " GROUP BY a.downloader ORDER BY a.downloader",
 	[S_PRUNE] = "DELETE FROM download_monitor WHERE timestamp < ?1",
 	[S_PRUNE_COUNT] = "SELECT count(*) FROM download_monitor WHERE timestamp < ?1",
 };
+
+/* st_nomem: see store_int.h. */
+int
+st_nomem(struct store *st)
+{
+	msg_err("%s: out of memory", st->path);
+	return DL_ENOMEM;
+}
 
 /* st_fail: see store_int.h. */
 int

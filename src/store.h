@@ -19,6 +19,7 @@
 #include "eval.h"
 #include "parse.h"
 #include "source.h"
+#include "util.h"
 
 enum store_mode {
 	STORE_RW = 0,      /* create or adopt, WAL, schema upgraded */
@@ -76,6 +77,17 @@ void store_keys_free(char **keys, size_t n);
  * stored; *added tells which.  Inside the caller's transaction.
  */
 int store_attempt_add(struct store *st, const struct attempt *a, int *added);
+
+/*
+ * store_attempt_known: *known = 1 when an attempt with a's identity is
+ * stored (ts is a->ts as dlt_format writes it).  Reads only.
+ */
+int store_attempt_known(struct store *st, const struct attempt *a, const char *ts,
+    int *known);
+
+/* store_attempt_latest: the greatest stored timestamp text into buf, or
+ * *have = 0 when no attempt is stored. */
+int store_attempt_latest(struct store *st, char buf[DLT_BUFSZ], int *have);
 
 /* --- evaluation --- */
 
@@ -135,6 +147,15 @@ int store_alert_drop_stale(struct store *st, enum store_alert_kind kind, const c
  */
 int store_recovery_due(struct store *st, const char *dl, const char *streak,
     time_t ended_at, int *found, char prev_streak[EV_STREAK_KEY_MAX], time_t *first_fail, size_t *nfail);
+
+/*
+ * store_recovery_floors: for each downloader with a delivered failing alert
+ * whose recovery push is not delivered, the earliest timestamp text the
+ * failure count of that recovery (store_recovery_due) may include: a flat
+ * array of 2 * *n malloc'ed strings (downloader, timestamp, ...); free with
+ * store_keys_free(v, 2 * n).
+ */
+int store_recovery_floors(struct store *st, char ***v, size_t *n);
 
 /* --- pruning --- */
 /* delete attempts with timestamp before cutoff; *deleted counts them.

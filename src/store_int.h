@@ -17,7 +17,7 @@ enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_EXISTS, S_VERSION,
 	S_SETTING_GET,
 	S_POS_GET, S_POS_PUT, S_POS_DELETE, S_POS_KEYS,
-	S_ATTEMPT_ADD, S_ATTEMPT_INSERT, S_DOWNLOADERS, S_LAST_SUCCESS, S_FAILURES,
+	S_ATTEMPT_ADD, S_ATTEMPT_INSERT, S_ATTEMPT_LATEST, S_RECOVERY_FLOORS, S_DOWNLOADERS, S_LAST_SUCCESS, S_FAILURES,
 	S_ALERT_STATE, S_ALERT_PENDING, S_ALERT_SENT, S_MARK_SENT, S_ALERT_FAILED,
 	S_ALERT_DROP, S_RECOVERY_DUE,
 	S_PRUNE, S_PRUNE_COUNT,
@@ -44,6 +44,8 @@ const char *st_sql(enum stmt_id id);
 
 /* st_fail: reports rc as "PATH: why" and maps it to a DL_E* code. */
 int st_fail(struct store *st, int rc);
+/* Reports "out of memory" for st's database; returns DL_ENOMEM. */
+int st_nomem(struct store *st);
 
 /* st_stmt: the prepared statement id (prepared on first use, owned by st),
  * or NULL with *err set (reported). */

@@ -9,13 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-static int
-st_nomem(struct store *st)
-{
-	msg_err("%s: out of memory", st->path);
-	return DL_ENOMEM;
-}
-
 /* Duplicates column i as a NUL-terminated string (NULL stays NULL). */
 static int
 col_dup(struct store *st, sqlite3_stmt *s, int i, char **out)
@@ -208,36 +201,75 @@ bind_attempt(sqlite3_stmt *s, const struct attempt *a, const char *ts)
 		sqlite3_bind_text(s, 6, a->error, (int)a->error_len, SQLITE_STATIC);
 }
 
+/* store_attempt_known: see store.h. */
+int
+store_attempt_known(struct store *st, const struct attempt *a, const char *ts, int *known)
+{
+	sqlite3_stmt *find;
+	int err = DL_OK, rc;
+
+	*known = 0;
+	if (!st->has_dm)
+		return DL_OK;
+	if ((find = st_stmt(st, S_ATTEMPT_ADD, &err)) == NULL)
+		return err;
+	bind_attempt(find, a, ts);
+	rc = sqlite3_step(find);
+	if (rc == SQLITE_ROW)
+		*known = 1;
+	else if (rc != SQLITE_DONE)
+		err = st_fail(st, rc);
+	st_done(find);
+	return err;
+}
+
 /* store_attempt_add: see store.h.  Text fields are bound by length, as bytes. */
 int
 store_attempt_add(struct store *st, const struct attempt *a, int *added)
 {
 	char ts[DLT_BUFSZ];
-	sqlite3_stmt *find, *ins = NULL;
-	int err = DL_OK, rc;
+	sqlite3_stmt *ins;
+	int err, rc, known;
 
 	*added = 0;
-	if ((find = st_stmt(st, S_ATTEMPT_ADD, &err)) == NULL ||
-	    (ins = st_stmt(st, S_ATTEMPT_INSERT, &err)) == NULL)
-		return err;
 	dlt_format(a->ts, ts);
-	bind_attempt(find, a, ts);
-	rc = sqlite3_step(find);
-	if (rc == SQLITE_ROW)
-		goto out;                  /* already stored */
-	if (rc != SQLITE_DONE) {
-		err = st_fail(st, rc);
-		goto out;
-	}
+	if ((err = store_attempt_known(st, a, ts, &known)) != DL_OK || known)
+		return err;
+	if ((ins = st_stmt(st, S_ATTEMPT_INSERT, &err)) == NULL)
+		return err;
 	bind_attempt(ins, a, ts);
 	rc = sqlite3_step(ins);
 	if (rc == SQLITE_DONE)
 		*added = 1;
 	else
 		err = st_fail(st, rc);
-out:
-	st_done(find);
 	st_done(ins);
+	return err;
+}
+
+/* store_attempt_latest: see store.h. */
+int
+store_attempt_latest(struct store *st, char buf[DLT_BUFSZ], int *have)
+{
+	sqlite3_stmt *s;
+	const char *t;
+	int err = DL_OK, rc;
+
+	*have = 0;
+	if (!st->has_dm)
+		return DL_OK;
+	if ((s = st_stmt(st, S_ATTEMPT_LATEST, &err)) == NULL)
+		return err;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t != NULL) {
+			snprintf(buf, DLT_BUFSZ, "%s", t);
+			*have = 1;
+		}
+	} else
+		err = st_fail(st, rc);
+	st_done(s);
 	return err;
 }
 

@@ -1,0 +1,52 @@
+/*
+ * prefilter.h — skipping, over whole buffers, the lines no pattern can
+ * match.  Each pattern has a required literal (literal.h): a line holding
+ * none of them cannot match any pattern, so it is never given to PCRE2.
+ * Lines are found around literal hits (memmem over the buffer) instead of
+ * one by one, which is where the time of a parse goes when most lines are
+ * noise.
+ *
+ * Error convention: see util.h.
+ */
+#ifndef DLMON_PREFILTER_H
+#define DLMON_PREFILTER_H
+
+#include <stddef.h>
+
+#define PF_MAX_LITS 16
+
+struct prefilter;
+
+/*
+ * prefilter_new: a prefilter for n patterns with the given required
+ * literals (lits[i], lens[i] bytes; copied).  NULL, with *err = DL_OK, when
+ * some pattern has no literal of 3 bytes or more (lens[i] < 3: too common
+ * to skip much), n is 0 or greater than PF_MAX_LITS: every line must then
+ * be matched.  NULL with *err =
+ * DL_ENOMEM when out of memory.
+ */
+struct prefilter *prefilter_new(const char *const *lits, const size_t *lens, size_t n,
+    int *err);
+void prefilter_free(struct prefilter *pf);
+
+/* A walk over a block of complete lines (each ending in '\n'). */
+struct pf_cursor {
+	const char *p, *end;       /* the lines not yet passed */
+	const char *hit[PF_MAX_LITS]; /* next occurrence of each literal (NULL: none) */
+};
+
+/*
+ * pf_start / pf_next: walk buf[0, len), which must end with '\n'.  With pf
+ * NULL every line is returned.  pf_next returns 1 with the next line that
+ * may match (*line, *len without its '\n'; a '\r' before it is stripped)
+ * and *passed = the lines passed to reach it, itself included; 0 at the end
+ * of the block, with *passed = the lines left after the last one returned.
+ */
+void pf_start(const struct prefilter *pf, struct pf_cursor *c, const char *buf, size_t len);
+int pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
+    size_t *len, unsigned long *passed);
+
+/* pf_count_lines: the '\n' bytes in buf[0, len). */
+size_t pf_count_lines(const char *buf, size_t len);
+
+#endif
