@@ -72,9 +72,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tab = memchr(d, '\t', (size_t)(nl - d));
 	p1 = strndup(d, (size_t)((tab ? tab : nl) - d));
 	p2 = strndup(tab ? tab + 1 : "(?<error>\\d{4}-\\d\\d) failed", tab ? (size_t)(nl - tab - 1) : 30);
-	/* the log, ending with a line end as the reader's blocks do */
+	/* the log, ending with a line end as the reader's blocks do, with
+	 * defined bytes after it as in the reader's buffer (PCRE2's JIT may
+	 * read a few bytes past a subject's end) */
 	n = size - (size_t)(nl + 1 - d);
-	log = malloc(n + 1);
+	log = calloc(1, n + 1 + 64);
 	if (p1 == NULL || p2 == NULL || log == NULL)
 		goto out;
 	memcpy(log, nl + 1, n);
