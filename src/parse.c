@@ -839,3 +839,14 @@ parser_prefilter(const struct parser *p)
 {
 	return p ? p->pf : NULL;
 }
+
+/* parser_literal: see parse.h. */
+size_t
+parser_literal(const struct parser *p, size_t i, const char **lit)
+{
+	*lit = "";
+	if (p == NULL || i >= p->npats)
+		return 0;
+	*lit = p->pats[i].lit;
+	return p->pats[i].lit_len;
+}

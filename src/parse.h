@@ -96,6 +96,13 @@ struct prefilter;
 const struct prefilter *parser_prefilter(const struct parser *p);
 
 /*
+ * parser_literal: the required literal (literal.h) of p's pattern i, in
+ * parser order (success, failure, start): its length (0: none known) and,
+ * in *lit, its bytes (owned by p; not NUL-terminated).
+ */
+size_t parser_literal(const struct parser *p, size_t i, const char **lit);
+
+/*
  * parse_time: parse text (len bytes) with strptime format fmt; the whole text
  * must be consumed except trailing fractional seconds (",123", ".123456").
  * When fmt has no year, the year is taken from ref so that the result is not

@@ -242,6 +242,17 @@ nomem:
 	return NULL;
 }
 
+/* prefilter_literal: see prefilter.h. */
+size_t
+prefilter_literal(const struct prefilter *pf, size_t k, const char **lit)
+{
+	*lit = "";
+	if (pf == NULL || k >= pf->n)
+		return 0;
+	*lit = pf->lit[k];
+	return pf->len[k];
+}
+
 /* prefilter_free: accepts NULL. */
 void
 prefilter_free(struct prefilter *pf)

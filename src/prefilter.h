@@ -29,6 +29,10 @@ struct prefilter *prefilter_new(const char *const *lits, const size_t *lens, siz
     int *err);
 void prefilter_free(struct prefilter *pf);
 
+/* prefilter_literal: the k-th literal pf searches (its bytes in *lit, owned
+ * by pf): its length, 0 when k is past the last. */
+size_t prefilter_literal(const struct prefilter *pf, size_t k, const char **lit);
+
 /* A walk over a block of complete lines (each ending in '\n'). */
 struct pf_cursor {
 	const char *p, *end;       /* the lines not yet passed */

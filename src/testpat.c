@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "prefilter.h"
 #include "source.h"
 #include "util.h"
 
@@ -500,6 +501,61 @@ ex_print(const struct tp_ex *ex, const char *what, FILE *out)
 		fprintf(out, "    ... and %lu more\n", ex->n - ex->max);
 }
 
+/* A literal in double quotes, with C escapes for what would not show. */
+static void
+lit_print(const char *lit, size_t len, FILE *out)
+{
+	size_t i;
+
+	fputc('"', out);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)lit[i];
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(out, "\\x%02x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+/*
+ * Whether the prefilter (prefilter.h) skips lines for this source, and
+ * why not: patterns without a usable literal match every line, which a
+ * user can often change.
+ */
+static void
+prefilter_print(const struct tp_src *s, FILE *out)
+{
+	const struct prefilter *pf = parser_prefilter(s->p);
+	const char *lit;
+	size_t i, len;
+
+	fputs("  prefilter: ", out);
+	if (pf != NULL) {
+		fputs("only lines holding ", out);
+		for (i = 0; (len = prefilter_literal(pf, i, &lit)) > 0; i++) {
+			fputs(i ? " or " : "", out);
+			lit_print(lit, len, out);
+		}
+		fputs(" are matched\n", out);
+		return;
+	}
+	if (s->cs->timestamp.text) {
+		fputs("off (the timestamp pattern must see every line)\n", out);
+		return;
+	}
+	for (i = 0; i < s->npats; i++)
+		if (parser_literal(s->p, i, &lit) < 3)
+			break;
+	if (i < s->npats)
+		fprintf(out, "off (%s line %d has no literal text of 3 bytes or more "
+		    "that every match holds)\n", s->pats[i].kind, s->pats[i].cp->line);
+	else
+		fputs("off\n", out);
+}
+
 static void
 src_print(const struct testpat *tp, const struct tp_src *s, FILE *out)
 {
@@ -519,6 +575,7 @@ src_print(const struct testpat *tp, const struct tp_src *s, FILE *out)
 		    cs->timestamp.text);
 	for (i = 0; i < s->npats; i++)
 		pat_print(&s->pats[i], out);
+	prefilter_print(s, out);
 	fprintf(out, "  lines: %llu matched a pattern, %llu did not\n", s->matched,
 	    s->unmatched);
 	fputs("  attempts: ", out);

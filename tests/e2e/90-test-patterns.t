@@ -130,6 +130,8 @@ is "$(grep -c '^    edge.log:[0-9]*: 2025-11-19 09:01:00 something failed' "$W/t
 contains "$TP_OUT" "    ... and 10 more" "edge: the rest counted"
 contains "$TP_ERR" "edge.log:65: last line has no line end" "edge: unterminated last line mentioned"
 ok "edge: no database created" test ! -e "$W/never.db"
+contains "$TP_OUT" "  prefilter: off (failure line 8 has no literal text of 3 bytes or more that every match holds)" \
+	"edge: the pattern that turns the prefilter off is named"
 
 # A pattern that does not compile: exit 2, naming CONF:LINE.
 sed 's/^failure = \(.*\) FAIL .*/failure = \1 FAIL (?<user>\\w+ (?<downloader>x)/' "$W/edge.conf" >"$W/bad.conf"
