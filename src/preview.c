@@ -7,6 +7,7 @@
  */
 #include "preview.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,8 +623,10 @@ preview_finish(struct preview *pv, long long *unstored_pruned)
 
 	*unstored_pruned = 0;
 	out_flush(pv);
-	if (fflush(pv->out) != 0 || pv->out_err)
-		msg_warn("writing the dry run's output failed");
+	if (fflush(pv->out) != 0 || pv->out_err || ferror(pv->out)) {
+		msg_err("standard output: %s", strerror(errno ? errno : EIO));
+		return DL_EFAIL;
+	}
 	for (i = 0; i < pv->ndls; i++)
 		n += (pv->dls[i].succ != NULL) + pv->dls[i].nfail - pv->dls[i].head +
 		    pv->dls[i].nextra;

@@ -50,7 +50,7 @@ int preview_add(struct preview *pv, const struct attempt *a, int *added);
 /*
  * preview_finish: print what is buffered and store the kept attempts in
  * the private copy, in the order they came (inside a transaction of its
- * own).  *unstored_pruned: the attempts printed but not stored that a real
+ * own).  DL_EFAIL (reported) when the output could not be written.  *unstored_pruned: the attempts printed but not stored that a real
  * run would then prune (older than cutoff), for the prune count.
  */
 int preview_finish(struct preview *pv, long long *unstored_pruned);

@@ -52,6 +52,11 @@ is "$(sql 'SELECT * FROM dlmon_files')" "$pos_before" "positions unchanged"
 is "$(sql 'SELECT * FROM dlmon_alerts')" "$alerts_before" "alert rows unchanged"
 is "$(sql 'SELECT * FROM download_monitor')" "$rows_before" "download_monitor unchanged"
 
+# Output that cannot be written (a full disk) is an error: exit 1, said.
+"$SCAN" -c "$CONF" --dry-run --now '2025-11-19 12:00:30' >/dev/full 2>"$W/full.err" </dev/null
+is "$?" 1 "dry run to a full disk exits 1"
+like "$(cat "$W/full.err")" 'standard output: No space left on device' "and says why"
+
 # -q hides only the summary.
 run_scan --dry-run -q --now '2025-11-19 12:00:30'
 is "$SCAN_RC" 0 "dry run -q exits 0"
