@@ -9,7 +9,6 @@
 #include "util.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -256,11 +255,8 @@ store_recovery_due(struct store *st, const char *dl, const char *streak,
 int
 store_recovery_floors(struct store *st, char ***v, size_t *n)
 {
-	char **out = NULL, **nv;
-	size_t len = 0, cap = 0;
 	sqlite3_stmt *s;
-	const char *dl, *ts;
-	int err = DL_OK, rc;
+	int err = DL_OK;
 
 	*v = NULL;
 	*n = 0;
@@ -268,35 +264,5 @@ store_recovery_floors(struct store *st, char ***v, size_t *n)
 		return DL_OK;
 	if ((s = st_stmt(st, S_RECOVERY_FLOORS, &err)) == NULL)
 		return err;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		dl = (const char *)sqlite3_column_text(s, 0);
-		ts = (const char *)sqlite3_column_text(s, 1);
-		if (dl == NULL || ts == NULL)
-			continue;
-		if (len + 2 > cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(out, cap * sizeof *nv)) == NULL) {
-				err = st_nomem(st);
-				goto out;
-			}
-			out = nv;
-		}
-		if ((out[len] = strdup(dl)) == NULL || (out[len + 1] = strdup(ts)) == NULL) {
-			free(out[len]);
-			err = st_nomem(st);
-			goto out;
-		}
-		len += 2;
-	}
-	if (rc != SQLITE_DONE)
-		err = st_fail(st, rc);
-out:
-	st_done(s);
-	if (err != DL_OK) {
-		store_keys_free(out, len);
-		return err;
-	}
-	*v = out;
-	*n = len / 2;
-	return DL_OK;
+	return st_collect(st, s, 2, v, n);
 }

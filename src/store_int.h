@@ -44,6 +44,13 @@ const char *st_sql(enum stmt_id id);
 
 /* st_fail: reports rc as "PATH: why" and maps it to a DL_E* code. */
 int st_fail(struct store *st, int rc);
+/*
+ * Steps s to its end (and resets it), collecting ncols text columns of each
+ * row as malloc'ed strings into a flat array (*n rows, ncols entries each;
+ * free with store_keys_free(*out, *n * ncols)).  Rows with a NULL column
+ * are left out.
+ */
+int st_collect(struct store *st, sqlite3_stmt *s, int ncols, char ***out, size_t *n);
 /* Reports "out of memory" for st's database; returns DL_ENOMEM. */
 int st_nomem(struct store *st);
 

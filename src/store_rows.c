@@ -121,27 +121,38 @@ store_pos_delete(struct store *st, const char *key)
 	return err;
 }
 
-/* Collects column 0 of every row of s into a malloc'ed string array. */
-static int
-collect_strings(struct store *st, sqlite3_stmt *s, char ***out, size_t *n)
+/*
+ * st_collect: see store_int.h.  A row with a NULL column is left out (so
+ * that every entry of a key list is a string).
+ */
+int
+st_collect(struct store *st, sqlite3_stmt *s, int ncols, char ***out, size_t *n)
 {
 	char **v = NULL, **nv;
 	size_t len = 0, cap = 0;
-	int err = DL_OK, rc;
+	int err = DL_OK, rc, i;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
+		if (len + (size_t)ncols > cap) {
+			cap = cap ? cap * 2 : 16 * (size_t)ncols;
 			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
 				err = st_nomem(st);
 				goto out;
 			}
 			v = nv;
 		}
-		if ((err = col_dup(st, s, 0, &v[len])) != DL_OK)
+		for (i = 0; i < ncols; i++)
+			if ((err = col_dup(st, s, i, &v[len + (size_t)i])) != DL_OK ||
+			    v[len + (size_t)i] == NULL)
+				break;
+		if (i == ncols) {
+			len += (size_t)ncols;
+			continue;
+		}
+		while (i-- > 0)    /* the row's columns taken before the NULL */
+			free(v[len + (size_t)i]);
+		if (err != DL_OK)
 			goto out;
-		if (v[len] != NULL)
-			len++;
 	}
 	if (rc != SQLITE_DONE)
 		err = st_fail(st, rc);
@@ -153,7 +164,7 @@ out:
 		len = 0;
 	}
 	*out = v;
-	*n = len;
+	*n = len / (size_t)ncols;
 	return err;
 }
 
@@ -171,7 +182,7 @@ store_pos_keys(struct store *st, const char *source, char ***keys, size_t *n)
 	if ((s = st_stmt(st, S_POS_KEYS, &err)) == NULL)
 		return err;
 	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-	return collect_strings(st, s, keys, n);
+	return st_collect(st, s, 1, keys, n);
 }
 
 /* store_keys_free: frees an array from store_pos_keys/store_downloaders. */
@@ -286,7 +297,7 @@ store_downloaders(struct store *st, char ***ids, size_t *n)
 		return DL_OK;
 	if ((s = st_stmt(st, S_DOWNLOADERS, &err)) == NULL)
 		return err;
-	return collect_strings(st, s, ids, n);
+	return st_collect(st, s, 1, ids, n);
 }
 
 /* store_history_clear: releases what store_history_load returned. */
