@@ -163,9 +163,6 @@ count_lines(const struct prefilter *pf, const char *buf, size_t len)
 	return count16(buf, len);
 }
 
-/* A literal shorter than this is found on too many lines to save work. */
-#define PF_LIT_MIN 3
-
 /* Shared substrings shorter than this are not worth one scan for all. */
 #define PF_SHARED_MIN 6
 

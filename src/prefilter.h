@@ -14,16 +14,16 @@
 #include <stddef.h>
 
 #define PF_MAX_LITS 16
+#define PF_LIT_MIN 3      /* shorter literals are on too many lines to skip work */
 
 struct prefilter;
 
 /*
  * prefilter_new: a prefilter for n patterns with the given required
  * literals (lits[i], lens[i] bytes; copied).  NULL, with *err = DL_OK, when
- * some pattern has no literal of 3 bytes or more (lens[i] < 3: too common
- * to skip much), n is 0 or greater than PF_MAX_LITS: every line must then
- * be matched.  NULL with *err =
- * DL_ENOMEM when out of memory.
+ * some pattern has no literal of PF_LIT_MIN bytes or more, or n is 0 or
+ * greater than PF_MAX_LITS: every line must then be matched.  NULL with
+ * *err = DL_ENOMEM when out of memory.
  */
 struct prefilter *prefilter_new(const char *const *lits, const size_t *lens, size_t n,
     int *err);

@@ -547,11 +547,12 @@ prefilter_print(const struct tp_src *s, FILE *out)
 		return;
 	}
 	for (i = 0; i < s->npats; i++)
-		if (parser_literal(s->p, i, &lit) < 3)
+		if (parser_literal(s->p, i, &lit) < PF_LIT_MIN)
 			break;
 	if (i < s->npats)
-		fprintf(out, "off (%s line %d has no literal text of 3 bytes or more "
-		    "that every match holds)\n", s->pats[i].kind, s->pats[i].cp->line);
+		fprintf(out, "off (%s line %d has no literal text of %d bytes or more "
+		    "that every match holds)\n", s->pats[i].kind, s->pats[i].cp->line,
+		    PF_LIT_MIN);
 	else
 		fputs("off\n", out);
 }
