@@ -237,12 +237,28 @@ has_ctl(const char *s, size_t n)
 	return 0;
 }
 
-/* Appends n bytes; with clean, tabs, line ends and NULs become spaces (they
- * would break the one-line, tab-separated format). */
+/* Copies a field to d with tabs, line ends and NULs as spaces (they would
+ * break the one-line, tab-separated format); returns the end. */
+static char *
+put_field(char *d, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return d;
+	memcpy(d, s, n);
+	if (has_ctl(s, n))
+		for (i = 0; i < n; i++)
+			if (d[i] == '\t' || d[i] == '\n' || d[i] == '\r' || d[i] == '\0')
+				d[i] = ' ';
+	return d + n;
+}
+
+/* Appends n bytes, cleaned as put_field does with clean. */
 static void
 out_put(struct preview *pv, const char *s, size_t n, int clean)
 {
-	size_t k, i;
+	size_t k;
 
 	while (n > 0) {
 		if (pv->buf_len == PV_OUTBUF)
@@ -250,13 +266,10 @@ out_put(struct preview *pv, const char *s, size_t n, int clean)
 		k = PV_OUTBUF - pv->buf_len;
 		if (k > n)
 			k = n;
-		memcpy(pv->buf + pv->buf_len, s, k);
-		if (clean && has_ctl(s, k))
-			for (i = pv->buf_len; i < pv->buf_len + k; i++) {
-				char ch = pv->buf[i];
-				if (ch == '\t' || ch == '\n' || ch == '\r' || ch == '\0')
-					pv->buf[i] = ' ';
-			}
+		if (clean)
+			put_field(pv->buf + pv->buf_len, s, k);
+		else
+			memcpy(pv->buf + pv->buf_len, s, k);
 		pv->buf_len += k;
 		s += k;
 		n -= k;
@@ -275,22 +288,6 @@ fmt_ll(char *end, long long v)
 	if (v < 0)
 		*--end = '-';
 	return end;
-}
-
-/* Copies a field to d, cleaned as out_put does; returns the end. */
-static char *
-put_field(char *d, const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0)
-		return d;
-	memcpy(d, s, n);
-	if (has_ctl(s, n))
-		for (i = 0; i < n; i++)
-			if (d[i] == '\t' || d[i] == '\n' || d[i] == '\r' || d[i] == '\0')
-				d[i] = ' ';
-	return d + n;
 }
 
 /* downloader, username, timestamp, success, file_count, error (formatted

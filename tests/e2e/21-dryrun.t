@@ -80,4 +80,13 @@ is "$(printf '%s\n' "$SCAN_OUT" | grep -F "$T" | head -n 1)" \
 contains "$SCAN_OUT" "alert: 🚨 FastDL Failing" "it shows the alert"
 is "$(recv_count)" 1 "still no request from a dry run"
 
+# A tab, a CR or a NUL inside a field would break the one-line,
+# tab-separated format: each is shown as a space.
+failure_line '2025-11-19 12:05:00' fastdl 'eva' $'a\tb\rc' >>"$LOGDIR/media.log"
+printf '2025-11-19 12:06:00 [fastdl] ERROR Download failed for eva: x\0y\n' >>"$LOGDIR/media.log"
+run_scan_raw -c "$W/nodb.conf" --dry-run --now '2025-11-19 12:10:00'
+is "$(printf '%s\n' "$SCAN_OUT" | grep -E "${T}2025-11-19T12:0[56]")" \
+"fastdl${T}eva${T}2025-11-19T12:05:00${T}0${T}0${T}a b c
+fastdl${T}eva${T}2025-11-19T12:06:00${T}0${T}0${T}x y" "tab, CR and NUL in a field shown as spaces"
+
 done_testing
