@@ -39,6 +39,13 @@ struct pv_dl {
 	int has_floor;
 	struct pv_row **extra;
 	size_t nextra, cap_extra;
+	/* Repeats (seen()): the identity hashes of its attempts so far, the
+	 * last nlast of them at last_ts, the greatest timestamp text; or, once
+	 * in_set, none: they are in the preview's set. */
+	uint64_t *hist;
+	size_t nhist, cap_hist, nlast;
+	char last_ts[DLT_BUFSZ];
+	int in_set;
 };
 
 struct preview {
@@ -50,7 +57,6 @@ struct preview {
 	int have_latest;
 	struct dlt_memo memo;
 	uint64_t *set;             /* identity hashes (0 = empty slot) */
-	uint32_t *set_min;         /* each one's minute hash, for growing */
 	size_t set_cap, set_n;
 	struct pv_dl *dls;
 	size_t ndls, last_dl;
@@ -113,88 +119,120 @@ identity(const struct attempt *a, const char *ts)
 }
 
 /*
- * The probe sequence of h (of minute hash mh): PV_NEAR slots from a place in
- * a window of PV_WIN slots chosen by the minute of the timestamp, so that
- * the attempts of one minute — and a log comes mostly in time order — probe
- * a few cache lines instead of missing the cache once each (equal
- * identities have equal timestamp texts, hence equal windows); then, should
- * those be taken (a log without timestamps gives every attempt the same
- * one), linearly from a place chosen by h alone.  Insertion and lookup
- * follow the same sequence, and nothing is ever removed.
+ * The set of identity hashes, for the downloaders whose attempts came out
+ * of time order (see pv_dl): open addressing, linear probing from a place
+ * chosen by h, nothing ever removed.
  */
-#define PV_WIN 32
-#define PV_NEAR 64
-
 static size_t
-probe(const struct preview *pv, uint32_t mh, uint64_t h, size_t k)
+set_find(const struct preview *pv, uint64_t h)
 {
-	size_t mask = pv->set_cap - 1;
+	size_t mask = pv->set_cap - 1, j = (size_t)(h >> 32) & mask;
 
-	if (k < PV_NEAR)
-		return ((((size_t)mix(mh) & ~(size_t)(PV_WIN - 1)) | (size_t)(h & (PV_WIN - 1))) + k) & mask;
-	return ((size_t)(h >> 32) + k - PV_NEAR) & mask;
-}
-
-/* The slot holding h, or the empty one where it goes. */
-static size_t
-set_find(const struct preview *pv, uint32_t mh, uint64_t h)
-{
-	size_t k, j;
-
-	for (k = 0;; k++) {
-		j = probe(pv, mh, h, k);
-		if (pv->set[j] == 0 || pv->set[j] == h)
-			return j;
-	}
+	while (pv->set[j] != 0 && pv->set[j] != h)
+		j = (j + 1) & mask;
+	return j;
 }
 
 static int
-set_grow(struct preview *pv)
+set_grow(struct preview *pv, size_t want)
 {
-	struct preview old = *pv;
-	size_t i, j;
+	uint64_t *old = pv->set;
+	size_t ocap = pv->set_cap, cap = ocap ? ocap : 16384, i;
 
-	pv->set_cap = old.set_cap ? old.set_cap * 2 : 16384;
-	pv->set = calloc(pv->set_cap, sizeof *pv->set);
-	pv->set_min = calloc(pv->set_cap, sizeof *pv->set_min);
-	if (pv->set == NULL || pv->set_min == NULL) {
-		free(pv->set);
-		free(pv->set_min);
-		pv->set = old.set;
-		pv->set_min = old.set_min;
-		pv->set_cap = old.set_cap;
+	while (want * 2 > cap)
+		cap *= 2;
+	if (cap == ocap)
+		return DL_OK;
+	if ((pv->set = calloc(cap, sizeof *pv->set)) == NULL) {
+		pv->set = old;
 		return DL_ENOMEM;
 	}
-	for (i = 0; i < old.set_cap; i++) {
-		if (old.set[i] == 0)
-			continue;
-		j = set_find(pv, old.set_min[i], old.set[i]);
-		pv->set[j] = old.set[i];
-		pv->set_min[j] = old.set_min[i];
-	}
-	free(old.set);
-	free(old.set_min);
+	pv->set_cap = cap;
+	for (i = 0; i < ocap; i++)
+		if (old[i] != 0)
+			pv->set[set_find(pv, old[i])] = old[i];
+	free(old);
 	return DL_OK;
 }
 
-/* Adds h (of minute hash mh); *was = 1 when it was there already. */
+/* Adds h; *was = 1 when it was there already. */
 static int
-set_add(struct preview *pv, uint32_t mh, uint64_t h, int *was)
+set_add(struct preview *pv, uint64_t h, int *was)
 {
 	size_t j;
 	int err;
 
 	*was = 0;
-	if ((pv->set_n + 1) * 2 > pv->set_cap && (err = set_grow(pv)) != DL_OK)
+	if ((err = set_grow(pv, pv->set_n + 1)) != DL_OK)
 		return err;
-	j = set_find(pv, mh, h);
+	j = set_find(pv, h);
 	if (pv->set[j] == h) {
 		*was = 1;
 		return DL_OK;
 	}
 	pv->set[j] = h;
-	pv->set_min[j] = mh;
 	pv->set_n++;
+	return DL_OK;
+}
+
+/*
+ * Was the identity h (timestamp text ts) of downloader d seen before in
+ * this run?  Records it if not.  While d's attempts come in time order
+ * (logs mostly do), an attempt later than every earlier one of d cannot
+ * equal any of them, and one at the same time can only equal those at that
+ * time, the last of d's history: no set, no random access into memory that
+ * grows with the run.  The first attempt earlier than that turns d over to
+ * the set, with its history.
+ */
+/* Attempts of one downloader at one time compared one by one, at most. */
+#define PV_SAME_MAX 64
+
+static int
+seen(struct preview *pv, struct pv_dl *d, const char *ts, uint64_t h, int *was)
+{
+	uint64_t *nh;
+	size_t i, ncap;
+	int c, dup, err;
+
+	*was = 0;
+	if (d->in_set)
+		return set_add(pv, h, was);
+	c = d->nhist == 0 ? 1 : strcmp(ts, d->last_ts);
+	if (c == 0 && d->nlast >= PV_SAME_MAX) {
+		c = -1;            /* e.g. a log without timestamps: all at one */
+	} else if (c == 0) {
+		for (i = d->nhist - d->nlast; i < d->nhist; i++)
+			if (d->hist[i] == h) {
+				*was = 1;
+				return DL_OK;
+			}
+	}
+	if (c < 0) {
+		if ((err = set_grow(pv, pv->set_n + d->nhist + 1)) != DL_OK)
+			return err;
+		for (i = 0; i < d->nhist; i++)
+			if ((err = set_add(pv, d->hist[i], &dup)) != DL_OK)
+				return err;
+		free(d->hist);
+		d->hist = NULL;
+		d->nhist = d->cap_hist = 0;
+		d->in_set = 1;
+		return set_add(pv, h, was);
+	}
+	if (d->nhist == d->cap_hist) {
+		ncap = d->cap_hist ? d->cap_hist * 2 : 256;
+		if ((nh = realloc(d->hist, ncap * sizeof *nh)) == NULL)
+			return DL_ENOMEM;
+		d->hist = nh;
+		d->cap_hist = ncap;
+	}
+	d->hist[d->nhist++] = h;
+	if (c > 0) {
+		memcpy(d->last_ts, ts, DLT_BUFSZ);
+		d->nlast = 1;
+	} else {
+		d->nlast++;
+	}
 	return DL_OK;
 }
 
@@ -487,16 +525,12 @@ tail_failure(struct pv_dl *d, const struct attempt *a, const char *ts, unsigned 
 	return DL_OK;
 }
 
-/* Keeps a (recorded as seq) if the evaluation may read it. */
+/* Keeps a (recorded as seq, of downloader d) if the evaluation may read it. */
 static int
-tail_add(struct preview *pv, const struct attempt *a, const char *ts)
+tail_add(struct preview *pv, struct pv_dl *d, const struct attempt *a, const char *ts)
 {
-	struct pv_dl *d;
-
 	if (strcmp(ts, pv->upto) >= 0)
 		return DL_OK;      /* later than now: never evaluated */
-	if ((d = dl_get(pv, a->downloader, a->downloader_len)) == NULL)
-		return DL_ENOMEM;
 	return a->success ? tail_success(d, a, ts, pv->seq) : tail_failure(d, a, ts, pv->seq);
 }
 
@@ -558,10 +592,10 @@ preview_free(struct preview *pv)
 		free(pv->dls[i].extra);
 		free(pv->dls[i].succ);
 		free(pv->dls[i].name);
+		free(pv->dls[i].hist);
 	}
 	free(pv->dls);
 	free(pv->set);
-	free(pv->set_min);
 	free(pv);
 }
 
@@ -570,16 +604,15 @@ int
 preview_add(struct preview *pv, const struct attempt *a, int *added)
 {
 	char ts[DLT_BUFSZ];
-	uint32_t mh;
+	struct pv_dl *d;
 	int was, err;
 
 	*added = 0;
 	dlt_format_memo(&pv->memo, a->ts, ts);
-	/* "YYYY-MM-DDTHH:MM" */
-	mh = (uint32_t)dl_fnv1a(DL_FNV_INIT, ts, strnlen(ts, 16));
-	if ((err = set_add(pv, mh, identity(a, ts), &was)) != DL_OK) {
+	if ((d = dl_get(pv, a->downloader, a->downloader_len)) == NULL ||
+	    (err = seen(pv, d, ts, identity(a, ts), &was)) != DL_OK) {
 		msg_err("out of memory");
-		return err;
+		return DL_ENOMEM;
 	}
 	if (was)
 		return DL_OK;
@@ -595,7 +628,7 @@ preview_add(struct preview *pv, const struct attempt *a, int *added)
 	if (strcmp(ts, pv->cut) < 0)
 		pv->new_old++;
 	show_attempt(pv, a, ts);
-	if ((err = tail_add(pv, a, ts)) != DL_OK)
+	if ((err = tail_add(pv, d, a, ts)) != DL_OK)
 		msg_err("out of memory");
 	return err;
 }

@@ -211,6 +211,34 @@ cat "$W/media.copy" >>"$LOGDIR/media.log"
 equiv '2025-11-19 12:30:30' "c 3 (the whole log again)"
 like "$D_SUM" ' 14 attempts \(14 already known\)' "c 3: all known"
 
+# --- c'. repeats in time order and out of it (preview.c, seen()) -----------------
+fresh_state
+append \
+	"$(S '2025-11-19 06:00:00' fastdl ann 1)" \
+	"$(S '2025-11-19 06:00:00' fastdl bob 1)" \
+	"$(S '2025-11-19 06:00:00' fastdl ann 1)" \
+	"$(F '2025-11-19 07:00:00' fastdl ann 'Timeout')" \
+	"$(S '2025-11-19 07:00:00' imginn ann 1)" \
+	"$(S '2025-11-19 06:00:00' fastdl bob 1)" \
+	"$(S '2025-11-19 05:00:00' fastdl cat 2)" \
+	"$(F '2025-11-19 07:00:00' fastdl ann 'Timeout')" \
+	"$(S '2025-11-19 08:00:00' imginn ann 1)" \
+	"$(S '2025-11-19 07:00:00' imginn ann 1)"
+# a repeat at the latest time; the first attempt back in time repeats one
+# from before it, the next is new, and then a repeat of the latest; imginn
+# keeps its order until its own step back
+equiv '2025-11-19 09:00:30' "c' 1"
+like "$D_SUM" ' 10 attempts \(4 already known\)' "c' 1: 4 of 10 already known"
+for i in $(seq 70); do S '2025-11-19 10:00:00' toolzu "u$i" 1; done >>"$LOGDIR/media.log"
+append \
+	"$(S '2025-11-19 10:00:00' toolzu u1 1)" \
+	"$(S '2025-11-19 10:00:00' toolzu u70 1)" \
+	"$(S '2025-11-19 10:00:00' toolzu u71 1)"
+# more attempts at one time than are compared one by one (a log without
+# timestamps gives them all the file's time)
+equiv '2025-11-19 10:30:30' "c' 2"
+like "$D_SUM" ' 73 attempts \(2 already known\)' "c' 2: 2 of 73 already known"
+
 # --- d. retention ---------------------------------------------------------------
 CFG_RETENTION=1 fresh_state
 append \
