@@ -10,12 +10,16 @@
 
 #include "util.h"
 
+/* The scan's implementations (see scan()). */
+enum pf_kind { PF_K_C, PF_K_SSE2, PF_K_AVX2 };
+
 struct prefilter {
 	size_t n;
 	char *lit[PF_MAX_LITS];
 	size_t len[PF_MAX_LITS];
 	size_t i1[PF_MAX_LITS], i2[PF_MAX_LITS]; /* pick_bytes */
-	int wide;                  /* the 32-byte loops run here */
+	size_t reach;              /* the longest literal */
+	enum pf_kind kind;
 };
 
 /* The two bytes of lit a search tests first: its first and last bytes
@@ -38,129 +42,204 @@ pick_bytes(const char *lit, size_t len, size_t *i1, size_t *i2)
 }
 
 /*
- * The two scanning loops, written once for a vector width W with the
- * compilers' vector extension (portable to every target gcc and clang
- * know): SSE2-sized (16) everywhere, and AVX2-sized (32) on x86-64 when the
- * CPU has it.
+ * The scan: one pass over the bytes that finds the first place where one of
+ * the literals starts and counts the '\n' before it, so that a block is read
+ * once, not once for the literals and again for the lines.  Candidates are
+ * the places where two bytes of a literal (pick_bytes) both match, W places
+ * at a time as bit masks; each is then compared whole.
  *
- * find: the first occurrence of lit (len >= 2, n >= len) in buf[0, n), or
- * NULL: memmem's answer.  Candidates are the places where two bytes of lit
- * (pick_bytes) both match, tested W at a time, then compared whole; several
- * times faster than glibc's memmem, whose per-byte work was the cost of a
- * prefiltered parse.
- *
- * count: the '\n' bytes of buf[0, len); per-lane counters are folded before
- * they can overflow.
+ * Written once (PF_SCAN) over a primitive MASK(p, c): bit k set when p[k]
+ * is the byte c, for k < W.  Three widths: 32 (AVX2, on x86-64 CPUs that
+ * have it), 16 (SSE2, every x86-64) and 16 in plain C (everywhere else).
  */
-/* ATTR is a function attribute, which parentheses would break. */
-/* NOLINTBEGIN(bugprone-macro-parentheses) */
-#define PF_LOOPS(SFX, W, ATTR)							\
-typedef uint8_t pf_b##SFX __attribute__((vector_size(W)));			\
-typedef uint64_t pf_q##SFX __attribute__((vector_size(W)));			\
-									\
-ATTR static const char *							\
-find##SFX(const char *lit, size_t len, size_t i1, size_t i2,		\
-    const char *buf, size_t n)							\
-{									\
-	pf_b##SFX c1, c2, x1, x2, m;						\
-	pf_q##SFX w;								\
-	uint64_t any;								\
-	size_t i, k;								\
-									\
-	memset(&c1, (unsigned char)lit[i1], sizeof c1);			\
-	memset(&c2, (unsigned char)lit[i2], sizeof c2);			\
-	/* i + W - 1 + len <= n: every lane's candidate fits in buf */	\
-	for (i = 0; i + ((W) - 1) + len <= n; i += (W)) {				\
-		memcpy(&x1, buf + i + i1, sizeof x1);				\
-		memcpy(&x2, buf + i + i2, sizeof x2);				\
-		m = (pf_b##SFX)(x1 == c1) & (pf_b##SFX)(x2 == c2);		\
-		memcpy(&w, &m, sizeof w);					\
-		for (any = 0, k = 0; k < (W) / 8; k++)				\
-			any |= w[k];						\
-		if (any == 0)							\
-			continue;						\
-		for (k = 0; k < (W); k++)						\
-			if (m[k] && memcmp(buf + i + k, lit, len) == 0)	\
-				return buf + i + k;				\
-	}									\
-	return memmem(buf + i, n - i, lit, len);				\
-}									\
-									\
-ATTR static size_t								\
-count##SFX(const char *buf, size_t len)					\
-{									\
-	pf_b##SFX nl, x, acc;							\
-	size_t i = 0, total = 0, lim;						\
-	int k;									\
-									\
-	memset(&nl, '\n', sizeof nl);						\
-	while (len - i >= (W)) {							\
-		memset(&acc, 0, sizeof acc);					\
-		lim = len - i >= (size_t)(W) * 255 ? i + (size_t)(W) * 255 :	\
-		    i + ((len - i) & ~(size_t)((W) - 1));				\
-		for (; i < lim; i += (W)) {					\
-			memcpy(&x, buf + i, sizeof x);				\
-			acc -= (pf_b##SFX)(x == nl);				\
-		}								\
-		for (k = 0; k < (W); k++)						\
-			total += acc[k];					\
-	}									\
-	for (; i < len; i++)							\
-		total += buf[i] == '\n';					\
-	return total;								\
+
+/* The first literal of pf starting at p (p < end), or -1. */
+static int
+lit_at(const struct prefilter *pf, const char *p, const char *end)
+{
+	size_t j;
+
+	for (j = 0; j < pf->n; j++)
+		if (pf->len[j] <= (size_t)(end - p) && p[0] == pf->lit[j][0] &&
+		    memcmp(p, pf->lit[j], pf->len[j]) == 0)
+			return (int)j;
+	return -1;
 }
 
+/*
+ * scan: the first place in [p, end) where a literal of pf starts, or NULL;
+ * *nl = the '\n' in [p, that place) (or [p, end)).  With no literals
+ * (pf->n == 0) it only counts.
+ * pf->reach, the longest literal (at least 1), keeps every load in [p, end).
+ */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
+/*
+ * The chunks at p while none holds a candidate (SET_MC sets mc): their
+ * '\n' counted, the masks of the first one that does left in mn and mc;
+ * to tail when too little is left.  No call inside, so that all stays in
+ * registers.
+ */
+#define PF_SKIP(W, MN, SET_MC)						\
+	for (;;) {							\
+		mn = MN;						\
+		SET_MC;							\
+		if (mc != 0)						\
+			break;						\
+		count += (size_t)__builtin_popcount(mn);		\
+		p += (W);						\
+		if ((size_t)(end - p) < room)				\
+			goto tail;					\
+	}
+
+#define PF_SCAN(SFX, W, ATTR, VT, SET, MASK)				\
+ATTR static const char *							\
+scan##SFX(const struct prefilter *pf, const char *p, const char *end,	\
+    size_t *nl)								\
+{									\
+	size_t count = 0, j, room = (W) - 1 + pf->reach;		\
+	size_t i1 = pf->i1[0], i2 = pf->i2[0];				\
+	uint32_t mn, mc;						\
+	VT vn = SET('\n'), v1[PF_MAX_LITS], v2[PF_MAX_LITS], c1, c2;	\
+	int k;								\
+									\
+	for (j = 0; j < pf->n; j++) {					\
+		v1[j] = SET(pf->lit[j][pf->i1[j]]);			\
+		v2[j] = SET(pf->lit[j][pf->i2[j]]);			\
+	}								\
+	c1 = v1[0];							\
+	c2 = v2[0];							\
+	if ((size_t)(end - p) < room)					\
+		goto tail;						\
+	for (;;) {							\
+		if (pf->n == 1) {	/* the usual case */		\
+			PF_SKIP(W, MASK(p, vn),				\
+			    mc = MASK(p + i1, c1) & MASK(p + i2, c2))	\
+		} else {						\
+			PF_SKIP(W, MASK(p, vn),				\
+			    for (mc = 0, j = 0; j < pf->n; j++)		\
+				mc |= MASK(p + pf->i1[j], v1[j]) &	\
+				    MASK(p + pf->i2[j], v2[j]))		\
+		}							\
+		for (; mc != 0; mc &= mc - 1) {				\
+			k = __builtin_ctz(mc);				\
+			if (lit_at(pf, p + k, end) >= 0) {		\
+				mn &= ((uint32_t)1 << k) - 1;		\
+				*nl = count + (size_t)__builtin_popcount(mn); \
+				return p + k;				\
+			}						\
+		}							\
+		count += (size_t)__builtin_popcount(mn);		\
+		p += (W);						\
+		if ((size_t)(end - p) < room)				\
+			goto tail;					\
+	}								\
+tail:									\
+	for (; p < end; p++) {						\
+		if (pf->n > 0 && lit_at(pf, p, end) >= 0)		\
+			break;						\
+		count += *p == '\n';					\
+	}								\
+	*nl = count;							\
+	return p < end ? p : NULL;					\
+}
 /* NOLINTEND(bugprone-macro-parentheses) */
 
-PF_LOOPS(16, 16, )
+static inline char
+set_c(char c)
+{
+	return c;
+}
+
+static inline uint32_t
+mask_c(const char *p, char c)
+{
+	uint32_t m = 0;
+	int k;
+
+	for (k = 0; k < 16; k++)
+		m |= (uint32_t)(p[k] == c) << k;
+	return m;
+}
+PF_SCAN(_c, 16, , char, set_c, mask_c)
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PF_AVX2 1
-PF_LOOPS(32, 32, __attribute__((target("avx2"))))
+#include <immintrin.h>
+#define PF_X86 1
+
+static inline __m128i
+set_sse2(char c)
+{
+	return _mm_set1_epi8(c);
+}
+
+static inline uint32_t
+mask_sse2(const char *p, __m128i v)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, v));
+}
+PF_SCAN(_sse2, 16, , __m128i, set_sse2, mask_sse2)
+
+#define PF_AVX2_ATTR __attribute__((target("avx2,popcnt,lzcnt,bmi")))
+
+PF_AVX2_ATTR static inline __m256i
+set_avx2(char c)
+{
+	return _mm256_set1_epi8(c);
+}
+
+PF_AVX2_ATTR static inline uint32_t
+mask_avx2(const char *p, __m256i v)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, v));
+}
+PF_SCAN(_avx2, 32, PF_AVX2_ATTR, __m256i, set_avx2, mask_avx2)
 #endif
 
-/* Does the CPU run the 32-byte loops? */
-static int
-wide(void)
+/* The widest scan this CPU runs. */
+static enum pf_kind
+best_kind(void)
 {
-#ifdef PF_AVX2
-	return __builtin_cpu_supports("avx2");
+#ifdef PF_X86
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
+	    __builtin_cpu_supports("bmi"))
+		return PF_K_AVX2;
+	return PF_K_SSE2;
 #else
-	return 0;
+	return PF_K_C;
 #endif
 }
 
 static const char *
-pf_find(const struct prefilter *pf, size_t j, const char *buf, size_t n)
+scan(const struct prefilter *pf, const char *p, const char *end, size_t *nl)
 {
-	if (pf->len[j] < 2 || n < pf->len[j])
-		return memmem(buf, n, pf->lit[j], pf->len[j]);
-#ifdef PF_AVX2
-	if (pf->wide)
-		return find32(pf->lit[j], pf->len[j], pf->i1[j], pf->i2[j], buf, n);
+	switch (pf->kind) {
+#ifdef PF_X86
+	case PF_K_AVX2:
+		return scan_avx2(pf, p, end, nl);
+	case PF_K_SSE2:
+		return scan_sse2(pf, p, end, nl);
 #endif
-	return find16(pf->lit[j], pf->len[j], pf->i1[j], pf->i2[j], buf, n);
+	default:
+		return scan_c(pf, p, end, nl);
+	}
 }
 
 /* pf_count_lines: see prefilter.h. */
 size_t
 pf_count_lines(const char *buf, size_t len)
 {
-#ifdef PF_AVX2
-	if (wide())
-		return count32(buf, len);
-#endif
-	return count16(buf, len);
-}
+	struct prefilter none;
+	size_t nl;
 
-static size_t
-count_lines(const struct prefilter *pf, const char *buf, size_t len)
-{
-#ifdef PF_AVX2
-	if (pf->wide)
-		return count32(buf, len);
-#endif
-	(void)pf;
-	return count16(buf, len);
+	memset(&none, 0, sizeof none);
+	none.reach = 1;            /* the loads of '\n' masks stay in buf */
+	none.kind = best_kind();
+	(void)scan(&none, buf, buf + len, &nl);
+	return nl;
 }
 
 /* Shared substrings shorter than this are not worth one scan for all. */
@@ -229,9 +308,12 @@ prefilter_new(const char *const *lits, const size_t *lens, size_t n, int *err)
 	}
 	if (pf->n > 1 && shared_literal(pf) != DL_OK)
 		goto nomem;
-	for (i = 0; i < pf->n; i++)
+	for (i = 0; i < pf->n; i++) {
 		pick_bytes(pf->lit[i], pf->len[i], &pf->i1[i], &pf->i2[i]);
-	pf->wide = wide();
+		if (pf->len[i] > pf->reach)
+			pf->reach = pf->len[i];
+	}
+	pf->kind = best_kind();
 	return pf;
 nomem:
 	prefilter_free(pf);
@@ -267,14 +349,12 @@ prefilter_free(struct prefilter *pf)
 void
 pf_start(const struct prefilter *pf, struct pf_cursor *c, const char *buf, size_t len)
 {
-	size_t i;
-
+	(void)pf;
 	c->p = buf;
 	c->end = buf + len;
-	for (i = 0; pf != NULL && i < pf->n; i++)
-		c->hit[i] = pf_find(pf, i, buf, len);
 }
 
+/* The line of c from c->p on that holds from; c->p moves past it. */
 static void
 give_line(struct pf_cursor *c, const char *from, const char **line, size_t *len)
 {
@@ -296,8 +376,8 @@ int
 pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
     size_t *len, unsigned long *passed)
 {
-	const char *best = NULL, *ls;
-	size_t i;
+	const char *hit, *ls;
+	size_t nl;
 
 	*passed = 0;
 	if (c->p >= c->end)
@@ -307,21 +387,17 @@ pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
 		*passed = 1;
 		return 1;
 	}
-	for (i = 0; i < pf->n; i++) {
-		if (c->hit[i] != NULL && c->hit[i] < c->p)
-			c->hit[i] = pf_find(pf, i, c->p, (size_t)(c->end - c->p));
-		if (c->hit[i] != NULL && (best == NULL || c->hit[i] < best))
-			best = c->hit[i];
-	}
-	if (best == NULL) {
-		*passed = (unsigned long)count_lines(pf, c->p, (size_t)(c->end - c->p));
+	hit = scan(pf, c->p, c->end, &nl);
+	if (hit == NULL) {
+		*passed = (unsigned long)nl;
 		c->p = c->end;
 		return 0;
 	}
-	ls = memrchr(c->p, '\n', (size_t)(best - c->p));
-	ls = ls != NULL ? ls + 1 : c->p;
-	*passed = (unsigned long)count_lines(pf, c->p, (size_t)(ls - c->p)) + 1;
-	c->p = ls;
-	give_line(c, best, line, len);
+	*passed = (unsigned long)nl + 1;
+	if (nl > 0) {              /* the line starts after the last of them */
+		ls = memrchr(c->p, '\n', (size_t)(hit - c->p));
+		c->p = ls + 1;
+	}
+	give_line(c, hit, line, len);
 	return 1;
 }

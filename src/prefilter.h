@@ -2,9 +2,9 @@
  * prefilter.h — skipping, over whole buffers, the lines no pattern can
  * match.  Each pattern has a required literal (literal.h): a line holding
  * none of them cannot match any pattern, so it is never given to PCRE2.
- * Lines are found around literal hits (memmem over the buffer) instead of
- * one by one, which is where the time of a parse goes when most lines are
- * noise.
+ * Lines are found around literal hits, by one pass over the buffer that
+ * also counts the lines, instead of one by one, which is where the time of
+ * a parse goes when most lines are noise.
  *
  * Error convention: see util.h.
  */
@@ -36,7 +36,6 @@ size_t prefilter_literal(const struct prefilter *pf, size_t k, const char **lit)
 /* A walk over a block of complete lines (each ending in '\n'). */
 struct pf_cursor {
 	const char *p, *end;       /* the lines not yet passed */
-	const char *hit[PF_MAX_LITS]; /* next occurrence of each literal (NULL: none) */
 };
 
 /*

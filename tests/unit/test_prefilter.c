@@ -1,11 +1,11 @@
 /*
- * test_prefilter.c — src/prefilter.c: the literal search and line counting
- * loops (both vector widths) against memmem and a byte loop, the walk over
+ * test_prefilter.c — src/prefilter.c: the scan (each implementation this
+ * CPU runs) against memmem and a byte loop, the walk over
  * a block against a line-by-line reference, the shared literal, and the
  * parser's answers with and without its prefilter, which must be the same
  * for every line of every log (the prefilter only ever skips work).
  *
- * prefilter.c is included, not linked, to reach its loops of each width.
+ * prefilter.c is included, not linked, to reach each implementation.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,40 +67,102 @@ static const char *const lits[] = {
 };
 #define NLITS (sizeof lits / sizeof lits[0])
 
-static void
-check_find(const char *lit, const char *buf, size_t n)
+/* The scans this CPU runs (all are tested where they run). */
+static size_t
+kinds(enum pf_kind *k)
 {
-	size_t len = strlen(lit), i1, i2;
-	const char *want = memmem(buf, n, lit, len);
+	size_t n = 0;
 
-	if (len < 2 || n < len)
-		return;
-	pick_bytes(lit, len, &i1, &i2);
-	assert_ptr_equal(find16(lit, len, i1, i2, buf, n), want);
-#ifdef PF_AVX2
-	if (__builtin_cpu_supports("avx2"))
-		assert_ptr_equal(find32(lit, len, i1, i2, buf, n), want);
+	k[n++] = PF_K_C;
+#ifdef PF_X86
+	k[n++] = PF_K_SSE2;
+	if (best_kind() == PF_K_AVX2)
+		k[n++] = PF_K_AVX2;
 #endif
+	return n;
+}
+
+/*
+ * Every scan of pf over a copy of buf[0, n) in a buffer of exactly n bytes
+ * (so that the sanitizers see a read past it) against memmem and a byte
+ * loop: the first literal and the '\n' before it.
+ */
+static void
+check_scan(struct prefilter *pf, const char *buf, size_t n)
+{
+	enum pf_kind k[3];
+	char *b = malloc(n ? n : 1);
+	const char *want = NULL, *q, *got;
+	size_t i, nk, nl, wnl = 0;
+
+	assert_non_null(b);
+	memcpy(b, buf, n);
+	for (i = 0; i < pf->n; i++) {
+		q = memmem(b, n, pf->lit[i], pf->len[i]);
+		if (q != NULL && (want == NULL || q < want))
+			want = q;
+	}
+	for (q = b; q < (want ? want : b + n); q++)
+		wnl += *q == '\n';
+	nk = kinds(k);
+	for (i = 0; i < nk; i++) {
+		pf->kind = k[i];
+		got = scan(pf, b, b + n, &nl);
+		assert_ptr_equal(got, want);
+		assert_int_equal(nl, wnl);
+	}
+	free(b);
+}
+
+static struct prefilter *
+pf_of(const char *const *l, size_t n)
+{
+	size_t lens[PF_MAX_LITS], i;
+	struct prefilter *pf;
+	int err;
+
+	for (i = 0; i < n; i++)
+		lens[i] = strlen(l[i]);
+	pf = prefilter_new(l, lens, n, &err);
+	assert_non_null(pf);
+	return pf;
 }
 
 static void
-test_find(void **state)
+test_scan(void **state)
 {
 	static char buf[4096];
-	size_t round, l, n, at;
+	static const char *const sets[][3] = {
+		{ " INFO Downloaded ", " ERROR Download failed for ", NULL },
+		{ "ddd", "aaaa", "aé" },
+		{ "x\tx", " \xff\xff", "\n\nD" },
+	};
+	struct prefilter *pf[NLITS + 3];
+	size_t round, l, n, at, npf = 0, k;
 
 	(void)state;
+	for (l = 0; l < NLITS; l++)
+		if (strlen(lits[l]) >= PF_LIT_MIN)
+			pf[npf++] = pf_of(&lits[l], 1);
+	for (l = 0; l < 3; l++) {
+		for (k = 0; k < 3 && sets[l][k]; k++)
+			;
+		pf[npf++] = pf_of(sets[l], k);
+	}
 	rng_state = 1;
 	for (round = 0; round < 3000; round++) {
 		n = rnd() % sizeof buf;
 		gen(buf, n);
-		for (l = 0; l < NLITS; l++) {
-			check_find(lits[l], buf, n);
+		for (l = 0; l < npf; l++) {
+			check_scan(pf[l], buf, n);
 			/* from every offset near the ends too */
 			at = n ? rnd() % n : 0;
-			check_find(lits[l], buf + at, n - at);
+			check_scan(pf[l], buf + at, n - at);
+			check_scan(pf[l], buf, at);
 		}
 	}
+	for (l = 0; l < npf; l++)
+		prefilter_free(pf[l]);
 }
 
 static size_t
@@ -117,25 +179,23 @@ static void
 test_count(void **state)
 {
 	static char buf[20000];
+	struct prefilter none;
 	size_t round, n, at;
 
 	(void)state;
+	memset(&none, 0, sizeof none);
+	none.reach = 1;
 	rng_state = 2;
 	for (round = 0; round < 2000; round++) {
 		n = rnd() % sizeof buf;
 		gen(buf, n);
 		at = n ? rnd() % n : 0;
-		assert_int_equal(count16(buf + at, n - at), naive_count(buf + at, n - at));
 		assert_int_equal(pf_count_lines(buf + at, n - at), naive_count(buf + at, n - at));
-#ifdef PF_AVX2
-		if (__builtin_cpu_supports("avx2"))
-			assert_int_equal(count32(buf + at, n - at), naive_count(buf + at, n - at));
-#endif
+		check_scan(&none, buf + at, n - at);
 	}
-	/* over 255 blocks of newlines: the per-lane counters are folded */
 	memset(buf, '\n', sizeof buf);
 	assert_int_equal(pf_count_lines(buf, sizeof buf), sizeof buf);
-	assert_int_equal(count16(buf, sizeof buf), sizeof buf);
+	check_scan(&none, buf, sizeof buf);
 }
 
 /*
@@ -482,7 +542,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_walk_lengths),
