@@ -131,7 +131,7 @@ one_line(struct ingest *in, struct item_run *ir, const char *line, size_t len, i
 		    ir->item->path, ir->lineno, PARSE_MAX_LINE);
 		return DL_OK;
 	}
-	pr = parse_line(ir->p, &ir->ps, line, len, ir->item->path,
+	pr = parse_candidate(ir->p, &ir->ps, line, len, ir->item->path,
 	    (unsigned long)ir->lineno, &a, &kind);
 	if (pr == PARSE_SKIPPED) {
 		in->stats->skipped++;

@@ -720,13 +720,14 @@ parse_count(const char *s, size_t n)
 }
 
 /*
- * parse_line: see parse.h.  Text in *out points into line, or into the
- * parser's downloader buffer; valid until the next call.
+ * parse_line and parse_candidate: the patterns tried are those of bit mask
+ * may.  Text in *out points into line, or into the parser's downloader
+ * buffer; valid until the next call.
  */
-enum parse_result
-parse_line(struct parser *p, struct parse_state *st, const char *line,
-    size_t len, const char *where, unsigned long lineno, struct attempt *out,
-    enum parse_kind *kind)
+static enum parse_result
+parse_masked(struct parser *p, struct parse_state *st, const char *line,
+    size_t len, unsigned may, const char *where, unsigned long lineno,
+    struct attempt *out, enum parse_kind *kind)
 {
 	enum parse_kind k = PK_NONE;
 	enum parse_result res = PARSE_NONE;
@@ -747,6 +748,8 @@ parse_line(struct parser *p, struct parse_state *st, const char *line,
 		goto out;
 	}
 	for (i = 0; i < p->npats; i++) {
+		if (i < CHAR_BIT * sizeof may && !(may >> i & 1))
+			continue;
 		rc = pat_match(p, &p->pats[i], line, len);
 		if (rc != PCRE2_ERROR_NOMATCH)
 			break;
@@ -824,6 +827,29 @@ out:
 	if (kind)
 		*kind = k;
 	return res;
+}
+
+/* parse_line: see parse.h. */
+enum parse_result
+parse_line(struct parser *p, struct parse_state *st, const char *line,
+    size_t len, const char *where, unsigned long lineno, struct attempt *out,
+    enum parse_kind *kind)
+{
+	return parse_masked(p, st, line, len, ~0U, where, lineno, out, kind);
+}
+
+/* parse_candidate: see parse.h. */
+enum parse_result
+parse_candidate(struct parser *p, struct parse_state *st, const char *line,
+    size_t len, const char *where, unsigned long lineno, struct attempt *out,
+    enum parse_kind *kind)
+{
+	unsigned may = ~0U;
+
+	/* the prefilter's literals are the patterns', in order (at most 16) */
+	if (p->pf != NULL && line != NULL && len <= PARSE_MAX_LINE)
+		may = pf_which(p->pf, line, len);
+	return parse_masked(p, st, line, len, may, where, lineno, out, kind);
 }
 
 /* parse_last_pattern: see parse.h. */

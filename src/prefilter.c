@@ -20,6 +20,11 @@ struct prefilter {
 	size_t i1[PF_MAX_LITS], i2[PF_MAX_LITS]; /* pick_bytes */
 	size_t reach;              /* the longest literal */
 	enum pf_kind kind;
+	/* The literals as given, one per pattern (pf_which): in[i] holds the
+	 * searched literal ref[i] at off[i]. */
+	size_t nin;
+	char *in[PF_MAX_LITS];
+	size_t in_len[PF_MAX_LITS], ref[PF_MAX_LITS], off[PF_MAX_LITS];
 };
 
 /* The two bytes of lit a search tests first: its first and last bytes
@@ -308,6 +313,23 @@ prefilter_new(const char *const *lits, const size_t *lens, size_t n, int *err)
 	}
 	if (pf->n > 1 && shared_literal(pf) != DL_OK)
 		goto nomem;
+	for (i = 0; i < n; i++) {
+		if ((pf->in[i] = malloc(lens[i])) == NULL)
+			goto nomem;
+		memcpy(pf->in[i], lits[i], lens[i]);
+		pf->in_len[i] = lens[i];
+		pf->nin++;
+		/* each holds one searched literal: itself, or the shared one */
+		for (j = 0; j < pf->n; j++) {
+			const char *at = memmem(lits[i], lens[i], pf->lit[j], pf->len[j]);
+
+			if (at != NULL) {
+				pf->ref[i] = j;
+				pf->off[i] = (size_t)(at - lits[i]);
+				break;
+			}
+		}
+	}
 	for (i = 0; i < pf->n; i++) {
 		pick_bytes(pf->lit[i], pf->len[i], &pf->i1[i], &pf->i2[i]);
 		if (pf->len[i] > pf->reach)
@@ -342,7 +364,62 @@ prefilter_free(struct prefilter *pf)
 		return;
 	for (i = 0; i < pf->n; i++)
 		free(pf->lit[i]);
+	for (i = 0; i < pf->nin; i++)
+		free(pf->in[i]);
 	free(pf);
+}
+
+/* memcmp(a, b, n) == 0 for the short texts of pf_which, inline: most
+ * differ in their first 8 bytes. */
+static int
+same(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; n > 0; a++, b++, n--)
+		if (*a != *b)
+			return 0;
+	return 1;
+}
+
+/* pf_which: see prefilter.h.  Each occurrence of a searched literal (found
+ * by its rarer byte, pick_bytes) is tried as part of each given literal
+ * that holds it; a line holds few. */
+unsigned
+pf_which(const struct prefilter *pf, const char *line, size_t len)
+{
+	const char *e = line + len, *q, *o, *s;
+	unsigned all = (1U << pf->nin) - 1, got = 0;
+	size_t r, i, i1;
+
+	for (r = 0; r < pf->n && got != all; r++) {
+		i1 = pf->i1[r];
+		for (q = line; got != all && (size_t)(e - q) >= pf->len[r]; q = o + 1) {
+			/* o: a start in [q, e - len] whose byte i1 is right */
+			s = memchr(q + i1, pf->lit[r][i1], (size_t)(e - q) - pf->len[r] + 1);
+			if (s == NULL)
+				break;
+			o = s - i1;
+			if (!same(o, pf->lit[r], pf->len[r]))
+				continue;
+			for (i = 0; i < pf->nin; i++) {
+				if (pf->ref[i] != r || (got >> i & 1) ||
+				    (size_t)(o - line) < pf->off[i])
+					continue;
+				s = o - pf->off[i];
+				if (pf->in_len[i] <= (size_t)(e - s) &&
+				    same(s, pf->in[i], pf->in_len[i]))
+					got |= 1U << i;
+			}
+		}
+	}
+	return got;
 }
 
 /* pf_start: see prefilter.h. */

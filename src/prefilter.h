@@ -49,6 +49,13 @@ void pf_start(const struct prefilter *pf, struct pf_cursor *c, const char *buf, 
 int pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
     size_t *len, unsigned long *passed);
 
+/*
+ * pf_which: which of the literals given to prefilter_new line[0, len) holds:
+ * bit i for lits[i].  A pattern whose literal a line does not hold cannot
+ * match it.
+ */
+unsigned pf_which(const struct prefilter *pf, const char *line, size_t len);
+
 /* pf_count_lines: the '\n' bytes in buf[0, len). */
 size_t pf_count_lines(const char *buf, size_t len);
 

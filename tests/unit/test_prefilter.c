@@ -290,6 +290,43 @@ test_walk_lengths(void **state)
 	}
 }
 
+/*
+ * pf_which against memmem: for sets of literals (shared or not), on lines
+ * of fragments, each bit says whether the line holds that literal.
+ */
+static void
+test_which(void **state)
+{
+	static char buf[300];
+	static const char *const sets[][4] = {
+		{ " INFO Downloaded ", " ERROR Download failed for ", NULL },
+		{ "Download", " INFO Downloaded ", "Downloaded ", "ownload" },
+		{ "ddd", "aaaa", "aé", NULL },
+		{ "x\tx", " \xff\xff", "\xff\xffx", NULL },
+		{ "DDDDdddd", "DDDDddddD", "dDDDDdddd", NULL },
+	};
+	struct prefilter *pf;
+	size_t round, s, k, n, i;
+	unsigned want;
+
+	(void)state;
+	rng_state = 6;
+	for (s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+		for (k = 0; k < 4 && sets[s][k]; k++)
+			;
+		pf = pf_of(sets[s], k);
+		for (round = 0; round < 20000; round++) {
+			n = rnd() % sizeof buf;
+			gen(buf, n);
+			for (want = 0, i = 0; i < k; i++)
+				if (memmem(buf, n, sets[s][i], strlen(sets[s][i])) != NULL)
+					want |= 1U << i;
+			assert_int_equal(pf_which(pf, buf, n), want);
+		}
+		prefilter_free(pf);
+	}
+}
+
 /* Literals sharing a substring of PF_SHARED_MIN bytes or more are searched
  * as that one substring. */
 static void
@@ -521,7 +558,7 @@ test_parser_same(void **state)
 			pf_start(parser_prefilter(p), &cur, log, n);
 			for (lineno = 0; pf_next(parser_prefilter(p), &cur, &line, &len, &passed); ) {
 				lineno += passed;
-				r = parse_line(p, &st2, line, len, "t", lineno, &at, &k);
+				r = parse_candidate(p, &st2, line, len, "t", lineno, &at, &k);
 				if (r != PARSE_NONE || k != PK_NONE)
 					note(&b, lineno, r, k, &at, &st2);
 			}
@@ -547,6 +584,7 @@ main(void)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_walk_lengths),
 		cmocka_unit_test(test_shared),
+		cmocka_unit_test(test_which),
 		cmocka_unit_test(test_parser_same),
 	};
 
