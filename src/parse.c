@@ -88,11 +88,14 @@ struct parser {
 	int warned_nodl;           /* "no downloader" is said once per parser */
 	int warned_tsline;         /* so is a `timestamp` line that does not parse */
 
-	/* One-entry ts cache: the text strptime consumed and its result. */
+	/* One-entry ts cache: the text strptime consumed and its result;
+	 * tc_minute: a canonical text (ts_canonical) in an hour the memo
+	 * vouches for, so that the other seconds of its minute are tc_val
+	 * plus the difference of seconds (tc_sec, its own). */
 	char tc_text[TS_MAX];
 	size_t tc_len;
 	time_t tc_ref, tc_val;
-	int tc_valid;
+	int tc_valid, tc_minute, tc_sec;
 	struct hour_memo hmemo;
 
 	struct prefilter *pf;      /* NULL: every line is matched */
@@ -266,7 +269,7 @@ ts_canonical(const char *text, size_t len, const char *fmt, struct tm *tm)
  */
 static int
 time_parse(const char *text, size_t len, const char *fmt, time_t ref,
-    struct hour_memo *hm, time_t *out, size_t *used)
+    struct hour_memo *hm, time_t *out, size_t *used, int *minute)
 {
 	char buf[TS_MAX];
 	struct tm tm, rt;
@@ -275,11 +278,13 @@ time_parse(const char *text, size_t len, const char *fmt, time_t ref,
 	size_t n;
 	time_t t;
 
+	*minute = 0;
 	if (len >= sizeof buf)
 		return -1;
 	memset(&tm, 0, sizeof tm);
 	if (ts_canonical(text, len, fmt, &tm)) {
 		n = 19;
+		*minute = 1;
 	} else {
 		memcpy(buf, text, len);
 		buf[len] = '\0';
@@ -312,6 +317,10 @@ time_parse(const char *text, size_t len, const char *fmt, time_t ref,
 		return -1;
 	if (tm_to_time(&tm, hm, &t) < 0)
 		return -1;
+	/* every second of the minute is hm->base + minutes and seconds */
+	*minute = *minute && tm.tm_sec <= 59 && hm != NULL && hm->valid &&
+	    hm->year == tm.tm_year && hm->mon == tm.tm_mon &&
+	    hm->mday == tm.tm_mday && hm->hour == tm.tm_hour;
 	if (!has_year && t > ref + 86400) {
 		/* "Dec 31" read in early January belongs to last year. */
 		tm.tm_year--;
@@ -331,10 +340,11 @@ int
 parse_time(const char *text, size_t len, const char *fmt, time_t ref, time_t *out)
 {
 	size_t used;
+	int minute;
 
 	if (text == NULL || fmt == NULL || out == NULL)
 		return -1;
-	return time_parse(text, len, fmt, ref, NULL, out, &used);
+	return time_parse(text, len, fmt, ref, NULL, out, &used, &minute);
 }
 
 /* The ASCII lower case, independent of the locale. */
@@ -605,6 +615,7 @@ static int
 ts_parse(struct parser *p, const char *text, size_t len, time_t ref, time_t *out)
 {
 	size_t used;
+	int sec;
 
 	/*
 	 * Same consumed text, followed only by other fractional seconds: the
@@ -617,13 +628,31 @@ ts_parse(struct parser *p, const char *text, size_t len, time_t ref, time_t *out
 		*out = p->tc_val;
 		return 0;
 	}
-	if (time_parse(text, len, p->time_format, ref, &p->hmemo, out, &used) < 0)
+	/* Another second of the same minute: "YYYY-MM-DD?HH:MM:" alike. */
+	if (p->tc_valid && p->tc_minute && len >= 19 &&
+	    memcmp(text, p->tc_text, 17) == 0 &&
+	    text[17] >= '0' && text[17] <= '5' && text[18] >= '0' && text[18] <= '9' &&
+	    is_frac_tail(text + 19, len - 19)) {
+		sec = (text[17] - '0') * 10 + (text[18] - '0');
+		*out = p->tc_val + (sec - p->tc_sec);
+		p->tc_text[17] = text[17];
+		p->tc_text[18] = text[18];
+		p->tc_val = *out;
+		p->tc_sec = sec;
+		return 0;
+	}
+	if (time_parse(text, len, p->time_format, ref, &p->hmemo, out, &used,
+	    &p->tc_minute) < 0) {
+		p->tc_valid = 0;
 		return -1;
+	}
 	memcpy(p->tc_text, text, used);
 	p->tc_len = used;
 	p->tc_ref = ref;
 	p->tc_val = *out;
 	p->tc_valid = 1;
+	if (p->tc_minute)
+		p->tc_sec = (text[17] - '0') * 10 + (text[18] - '0');
 	return 0;
 }
 

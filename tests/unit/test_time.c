@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "parse.h"
 #include "util.h"
 
@@ -415,6 +416,99 @@ test_parse_random(void **state)
 	restore_tz();
 }
 
+/*
+ * A parser's timestamps (its one-entry cache, the same-minute short cut of
+ * ts_parse and the hour memo behind them) against slow_parse, over runs of
+ * lines: seconds stepping by 0..90 (often within one minute), fractional
+ * tails, steps back, a byte changed now and then, across the offset
+ * changes of zones with whole-hour, half-hour and no DST.  A local time
+ * that two offsets share (the hour repeated in autumn) has no one answer:
+ * it is compared only when slow_parse gives one from summer and winter.
+ */
+static void
+test_parse_lines(void **state)
+{
+	static const struct {
+		const char *zone, *start;
+	} runs[] = {
+		{ "UTC", "2025-01-06 00:00:00" },
+		{ "Europe/Berlin", "2025-03-30 00:30:00" },
+		{ "Europe/Berlin", "2025-10-26 00:30:00" },
+		{ "America/New_York", "2025-11-02 00:00:00" },
+		{ "Australia/Lord_Howe", "2025-04-06 00:00:00" },
+		{ "Australia/Lord_Howe", "2025-10-05 01:00:00" },
+		{ "Asia/Kathmandu", "1985-12-31 23:00:00" },
+	};
+	static const char *const tails[] = { "", "", "", ",123", ".5", ",", "x" };
+	static struct conf c = { .path = (char *)"test.conf" };
+	struct conf_source cs;
+	struct conf_pattern ps;
+	struct parser *p;
+	struct parse_state st;
+	struct attempt a;
+	enum parse_result r;
+	enum parse_kind k;
+	size_t i;
+	long n, compared = 0;
+	int err;
+
+	(void)state;
+	memset(&cs, 0, sizeof cs);
+	cs.name = (char *)"t";
+	cs.downloader = (char *)"d";
+	cs.time_format = (char *)FMT_SP;
+	ps.text = (char *)"^(?<ts>[^|]*)\\|ok$";
+	ps.line = 1;
+	cs.success = &ps;
+	cs.nsuccess = 1;
+	for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		struct tm tm;
+		time_t t;
+
+		set_tz(runs[i].zone);
+		assert_non_null(p = parser_new(&c, &cs, &err));
+		memset(&st, 0, sizeof st);
+		memset(&tm, 0, sizeof tm);
+		assert_non_null(strptime(runs[i].start, FMT_SP, &tm));
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+		for (n = 0; n < 20000; n++) {
+			char line[96], text[64];
+			time_t w0, w1, got;
+			int len, tl, wr0, wr1;
+
+			t += rnd() % 4 == 0 ? (time_t)rnd_in(0, 90) : (time_t)rnd_in(0, 3);
+			if (rnd() % 64 == 0)
+				t -= (time_t)rnd_in(1, 4000);
+			localtime_r(&t, &tm);
+			tl = (int)strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+			if (rnd() % 50 == 0)       /* any byte: a month 9x, a colon lost */
+				text[rnd() % 19] = (char)rnd_in(' ', '~');
+			if (rnd() % 50 == 0)       /* seconds 60..99 */
+				text[17] = (char)rnd_in('6', '9');
+			tl += snprintf(text + tl, sizeof text - (size_t)tl, "%s",
+			    tails[rnd() % (sizeof tails / sizeof tails[0])]);
+			len = snprintf(line, sizeof line, "%s|ok", text);
+			r = parse_line(p, &st, line, (size_t)len, "t", (unsigned long)n, &a, &k);
+			prime_mktime(1);
+			wr1 = slow_parse(text, (size_t)tl, FMT_SP, &w1);
+			prime_mktime(0);
+			wr0 = slow_parse(text, (size_t)tl, FMT_SP, &w0);
+			if (wr0 != wr1 || (wr0 == 0 && w0 != w1))
+				continue;  /* ambiguous */
+			got = r == PARSE_ATTEMPT ? a.ts : 0;
+			if ((r == PARSE_ATTEMPT) != (wr0 == 0) || (wr0 == 0 && got != w0))
+				fail_msg("%s, '%s' (line %ld): parser %s %lld, slow path %s %lld",
+				    runs[i].zone, text, n, r == PARSE_ATTEMPT ? "ok" : "no",
+				    (long long)got, wr0 == 0 ? "ok" : "no", (long long)w0);
+			compared++;
+		}
+		parser_free(p);
+	}
+	assert_true(compared > 100000);
+	restore_tz();
+}
+
 /* dlt_format_memo against dlt_format for one time; counts comparisons. */
 static long n_compared;
 
@@ -606,10 +700,12 @@ main(void)
 		cmocka_unit_test(test_strptime_ranges),
 		cmocka_unit_test(test_parse_edges),
 		cmocka_unit_test(test_parse_random),
+		cmocka_unit_test(test_parse_lines),
 		cmocka_unit_test(test_format_memo_basic),
 		cmocka_unit_test(test_format_memo),
 	};
 
 	msg_init("test_time");
+	msg_set_verbosity(-1);     /* the out-of-range texts are warned of */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
