@@ -83,26 +83,32 @@ mix(uint64_t h)
 }
 
 /* A field: its length (or a NULL marker) then its bytes, 8 at a time, each
- * word folded in by one multiply (mix() runs once, at the end). */
+ * word folded in by one multiply (mix() runs once, at the end); the last
+ * word of a field of 8 bytes or more is its last 8 bytes, overlapping. */
 static uint64_t
 hash_field(uint64_t h, const char *s, size_t n)
 {
 	uint64_t w;
+	size_t i;
 
 	h = (h ^ (s == NULL ? UINT64_MAX : (uint64_t)n)) * H_MUL;
 	h ^= h >> 32;
-	for (; s != NULL && n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
+	if (s == NULL || n == 0)
+		return h;
+	if (n < 8) {
+		for (w = 0, i = 0; i < n; i++)
+			w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+		h = (h ^ w) * H_MUL;
+		return h ^ (h >> 32);
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
 		h = (h ^ w) * H_MUL;
 		h ^= h >> 32;
 	}
-	if (s != NULL && n > 0) {
-		w = 0;
-		memcpy(&w, s, n);
-		h = (h ^ w) * H_MUL;
-		h ^= h >> 32;
-	}
-	return h;
+	memcpy(&w, s + n - 8, 8);
+	h = (h ^ w) * H_MUL;
+	return h ^ (h >> 32);
 }
 
 static uint64_t
@@ -246,32 +252,27 @@ out_flush(struct preview *pv)
 	pv->buf_len = 0;
 }
 
-/* Does s[0, n) hold a tab, a line end or a NUL?  Sixteen bytes at a time
- * (the compilers' vector extension): output is mostly clean text. */
-typedef uint8_t pv_v16 __attribute__((vector_size(16)));
-typedef uint64_t pv_v2 __attribute__((vector_size(16)));
+/* Does s[0, n) hold a tab, a line end or a NUL?  Eight bytes at a time:
+ * a word with no byte below 14 has none (any byte below 14 sends the word
+ * to the byte loop); output is mostly clean text. */
+#define PV_ONES UINT64_C(0x0101010101010101)
 
 static int
 has_ctl(const char *s, size_t n)
 {
-	pv_v16 x, m, tab, lf, cr, nul;
-	pv_v2 w;
-	size_t i = 0;
+	uint64_t w;
+	size_t i = 0, k;
 
-	memset(&tab, '\t', sizeof tab);
-	memset(&lf, '\n', sizeof lf);
-	memset(&cr, '\r', sizeof cr);
-	memset(&nul, 0, sizeof nul);
-	for (; i + 16 <= n; i += 16) {
-		memcpy(&x, s + i, sizeof x);
-		m = (pv_v16)(x == tab) | (pv_v16)(x == lf) | (pv_v16)(x == cr) | (pv_v16)(x == nul);
-		memcpy(&w, &m, sizeof w);
-		if ((w[0] | w[1]) != 0)
-			return 1;
+	for (; i < n; i += 8) {
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (((w - PV_ONES * 14) & ~w & PV_ONES * 0x80) == 0)
+				continue;
+		}
+		for (k = i; k < n && k < i + 8; k++)
+			if (s[k] == '\t' || s[k] == '\n' || s[k] == '\r' || s[k] == '\0')
+				return 1;
 	}
-	for (; i < n; i++)
-		if (s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\0')
-			return 1;
 	return 0;
 }
 
