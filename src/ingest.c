@@ -118,9 +118,11 @@ struct item_run {
 	unsigned long batch_lines, batch_attempts;
 };
 
-/* One line given to the parser (the prefilter passed it, or there is none). */
+/* One line given to the parser (the prefilter passed it, or there is none),
+ * trying the patterns of may (pf_may). */
 static int
-one_line(struct ingest *in, struct item_run *ir, const char *line, size_t len, int truncated)
+one_line(struct ingest *in, struct item_run *ir, const char *line, size_t len,
+    unsigned may, int truncated)
 {
 	enum parse_result pr;
 	enum parse_kind kind;
@@ -131,7 +133,7 @@ one_line(struct ingest *in, struct item_run *ir, const char *line, size_t len, i
 		    ir->item->path, ir->lineno, PARSE_MAX_LINE);
 		return DL_OK;
 	}
-	pr = parse_candidate(ir->p, &ir->ps, line, len, ir->item->path,
+	pr = parse_candidate(ir->p, &ir->ps, line, len, may, ir->item->path,
 	    (unsigned long)ir->lineno, &a, &kind);
 	if (pr == PARSE_SKIPPED) {
 		in->stats->skipped++;
@@ -171,7 +173,7 @@ next_lines(struct ingest *in, struct item_run *ir, struct src_reader *r, int *er
 		if ((rc = src_next_line(r, &line, &len, &truncated)) != 1)
 			return rc;
 		count_lines(in, ir, 1);
-		*err = one_line(in, ir, line, len, truncated);
+		*err = one_line(in, ir, line, len, ~0U, truncated);
 		return 1;
 	}
 	if (rc != 1)
@@ -179,7 +181,7 @@ next_lines(struct ingest *in, struct item_run *ir, struct src_reader *r, int *er
 	pf_start(pf, &cur, block, blen);
 	while (pf_next(pf, &cur, &line, &len, &passed)) {
 		count_lines(in, ir, passed);
-		if ((*err = one_line(in, ir, line, len, 0)) != DL_OK)
+		if ((*err = one_line(in, ir, line, len, pf_may(pf, &cur, line, len), 0)) != DL_OK)
 			return 1;
 	}
 	count_lines(in, ir, passed);

@@ -870,14 +870,9 @@ parse_line(struct parser *p, struct parse_state *st, const char *line,
 /* parse_candidate: see parse.h. */
 enum parse_result
 parse_candidate(struct parser *p, struct parse_state *st, const char *line,
-    size_t len, const char *where, unsigned long lineno, struct attempt *out,
-    enum parse_kind *kind)
+    size_t len, unsigned may, const char *where, unsigned long lineno,
+    struct attempt *out, enum parse_kind *kind)
 {
-	unsigned may = ~0U;
-
-	/* the prefilter's literals are the patterns', in order (at most 16) */
-	if (p->pf != NULL && line != NULL && len <= PARSE_MAX_LINE)
-		may = pf_which(p->pf, line, len);
 	return parse_masked(p, st, line, len, may, where, lineno, out, kind);
 }
 

@@ -78,16 +78,17 @@ enum parse_result parse_line(struct parser *p, struct parse_state *st,
     struct attempt *out, enum parse_kind *kind);
 
 /*
- * parse_candidate: parse_line, trying only the patterns whose required
- * literal (literal.h) the line holds: the others cannot match it.  The
- * answers are parse_line's but for one: a pattern that would hit the match
- * limit on a line without its literal (a warning and PARSE_SKIPPED from
- * parse_line) is not run there.  What the ingest stage calls: it saves a
- * PCRE2 run for most lines the prefilter lets through (parser_prefilter).
+ * parse_candidate: parse_line, trying only the patterns of bit mask may:
+ * those whose required literal (literal.h) the line holds, as pf_may
+ * (prefilter.h) tells for a line the parser's prefilter let through; the
+ * others cannot match it.  The answers are parse_line's but for one: a
+ * pattern that would hit the match limit on a line without its literal (a
+ * warning and PARSE_SKIPPED from parse_line) is not run there.  What the
+ * ingest stage calls: it saves a PCRE2 run for most lines it reads.
  */
 enum parse_result parse_candidate(struct parser *p, struct parse_state *st,
-    const char *line, size_t len, const char *where, unsigned long lineno,
-    struct attempt *out, enum parse_kind *kind);
+    const char *line, size_t len, unsigned may, const char *where,
+    unsigned long lineno, struct attempt *out, enum parse_kind *kind);
 
 /*
  * parse_last_pattern: which success/failure/start pattern matched the line

@@ -422,11 +422,40 @@ pf_which(const struct prefilter *pf, const char *line, size_t len)
 	return got;
 }
 
+/* pf_may: see prefilter.h. */
+unsigned
+pf_may(const struct prefilter *pf, const struct pf_cursor *c, const char *line,
+    size_t len)
+{
+	unsigned all, got = 0;
+	size_t k, i, at;
+
+	if (pf == NULL)
+		return ~0U;
+	if (!c->occ_all)
+		return pf_which(pf, line, len);
+	all = (1U << pf->nin) - 1;
+	/* every occurrence of a given literal holds one of a searched literal
+	 * at off[i] in it, which the walk found */
+	for (k = 0; k < c->nocc && got != all; k++) {
+		if (c->occ[k] < line)
+			continue;
+		at = (size_t)(c->occ[k] - line);
+		for (i = 0; i < pf->nin; i++)
+			if (!(got >> i & 1) && at >= pf->off[i] &&
+			    at - pf->off[i] + pf->in_len[i] <= len &&
+			    same(line + at - pf->off[i], pf->in[i], pf->in_len[i]))
+				got |= 1U << i;
+	}
+	return got;
+}
+
 /* pf_start: see prefilter.h. */
 void
 pf_start(const struct prefilter *pf, struct pf_cursor *c, const char *buf, size_t len)
 {
 	(void)pf;
+	memset(c, 0, sizeof *c);
 	c->p = buf;
 	c->end = buf + len;
 }
@@ -448,6 +477,38 @@ give_line(struct pf_cursor *c, const char *from, const char **line, size_t *len)
 	c->p = nl < c->end ? nl + 1 : nl;
 }
 
+/*
+ * The literals after hit in its line, into c->occ; the search goes on to
+ * the next line holding one, which the next pf_next then starts from.
+ */
+static void
+more_in_line(const struct prefilter *pf, struct pf_cursor *c, const char *hit)
+{
+	const char *nx;
+	size_t nl;
+
+	c->occ[0] = hit;
+	c->nocc = 1;
+	c->occ_all = 0;
+	c->have_next = 0;
+	for (;;) {
+		nx = scan(pf, hit + 1, c->end, &nl);
+		if (nx != NULL && nl == 0) {      /* another in the same line */
+			if (c->nocc == PF_OCC_MAX)
+				return;
+			c->occ[c->nocc++] = hit = nx;
+			continue;
+		}
+		c->occ_all = 1;
+		if (nl == 0)                      /* the line ends the block */
+			return;
+		c->have_next = 1;
+		c->next = nx;
+		c->next_nl = nl - 1;              /* less the line's own '\n' */
+		return;
+	}
+}
+
 /* pf_next: see prefilter.h. */
 int
 pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
@@ -464,7 +525,13 @@ pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
 		*passed = 1;
 		return 1;
 	}
-	hit = scan(pf, c->p, c->end, &nl);
+	if (c->have_next) {
+		hit = c->next;
+		nl = c->next_nl;
+		c->have_next = 0;
+	} else {
+		hit = scan(pf, c->p, c->end, &nl);
+	}
 	if (hit == NULL) {
 		*passed = (unsigned long)nl;
 		c->p = c->end;
@@ -476,5 +543,6 @@ pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
 		c->p = ls + 1;
 	}
 	give_line(c, hit, line, len);
+	more_in_line(pf, c, hit);
 	return 1;
 }

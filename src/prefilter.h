@@ -33,9 +33,22 @@ void prefilter_free(struct prefilter *pf);
  * by pf): its length, 0 when k is past the last. */
 size_t prefilter_literal(const struct prefilter *pf, size_t k, const char **lit);
 
+#define PF_OCC_MAX 8       /* occurrences of literals kept for one line */
+
 /* A walk over a block of complete lines (each ending in '\n'). */
 struct pf_cursor {
 	const char *p, *end;       /* the lines not yet passed */
+	/* The search for the line's further literals went on to the next
+	 * line that holds one (have_next): next (NULL: none) after next_nl
+	 * '\n' from p. */
+	int have_next;
+	const char *next;
+	size_t next_nl;
+	/* Where literals start in the line last returned: all of them when
+	 * occ_all, else only the first nocc. */
+	const char *occ[PF_OCC_MAX];
+	size_t nocc;
+	int occ_all;
 };
 
 /*
@@ -55,6 +68,14 @@ int pf_next(const struct prefilter *pf, struct pf_cursor *c, const char **line,
  * match it.
  */
 unsigned pf_which(const struct prefilter *pf, const char *line, size_t len);
+
+/*
+ * pf_may: pf_which of the line pf_next last returned (line, len), from the
+ * places its walk found literals at (a few compares), or by searching the
+ * line when there were more than PF_OCC_MAX.  With pf NULL, every bit.
+ */
+unsigned pf_may(const struct prefilter *pf, const struct pf_cursor *c,
+    const char *line, size_t len);
 
 /* pf_count_lines: the '\n' bytes in buf[0, len). */
 size_t pf_count_lines(const char *buf, size_t len);

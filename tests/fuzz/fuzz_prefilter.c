@@ -133,7 +133,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pf_start(parser_prefilter(p), &cur, log, n);
 	for (lineno = 0; pf_next(parser_prefilter(p), &cur, &line, &len, &passed); ) {
 		lineno += passed;
-		r = parse_candidate(p, &s2, line, len, "f", lineno, &at, &k);
+		r = parse_candidate(p, &s2, line, len,
+		    pf_may(parser_prefilter(p), &cur, line, len), "f", lineno, &at, &k);
 		note(&b, lineno, r, k, &at, &s2);
 	}
 	if (lineno + passed != pf_count_lines(log, n) ||

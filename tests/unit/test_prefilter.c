@@ -208,10 +208,11 @@ static void
 check_walk(const char *const *l, size_t nl, char *buf, size_t n)
 {
 	const char *ls[16], *line, *p, *e, *nlp;
-	size_t lens[16], i, len, total = 0, want_len;
+	size_t lens[16], i, len, total = 0, want_len, ng = nl;
 	unsigned long passed, sum = 0;
 	struct prefilter *pf;
 	struct pf_cursor cur;
+	unsigned want;
 	int err, hold;
 
 	for (i = 0; i < nl; i++) {
@@ -244,6 +245,11 @@ check_walk(const char *const *l, size_t nl, char *buf, size_t n)
 		assert_ptr_equal(line, p);
 		assert_int_equal(len, want_len);
 		assert_int_equal(sum, total);
+		/* pf_may against memmem, each given literal in the line */
+		for (want = 0, i = 0; i < ng; i++)
+			if (memmem(line, len, l[i], strlen(l[i])) != NULL)
+				want |= 1U << i;
+		assert_int_equal(pf_may(pf, &cur, line, len), want);
 	}
 	assert_int_equal(pf_next(pf, &cur, &line, &len, &passed), 0);
 	assert_int_equal(sum + passed, total);
@@ -279,13 +285,22 @@ test_walk_lengths(void **state)
 {
 	static char buf[8193];
 	static const char *const set[] = { " INFO Downloaded ", " ERROR Download failed for " };
-	size_t round, n;
+	size_t round, n, k;
 
 	(void)state;
 	rng_state = 4;
 	for (round = 0; round < 3000; round++) {
 		n = rnd() % (sizeof buf - 1);
 		gen(buf, n);
+		check_walk(set, 2, buf, n);
+	}
+	/* more occurrences in one line than the walk keeps (PF_OCC_MAX) */
+	for (round = 0; round < 4; round++) {
+		n = 0;
+		for (k = 0; k < PF_OCC_MAX + 2 * round; k++)
+			n += (size_t)sprintf(buf + n, "Download%s", round % 2 ? "\r\n" : " ");
+		n += (size_t)sprintf(buf + n, "%s\nx ERROR Download failed for y\n",
+		    round < 2 ? " INFO Downloaded " : "");
 		check_walk(set, 2, buf, n);
 	}
 }
@@ -558,7 +573,8 @@ test_parser_same(void **state)
 			pf_start(parser_prefilter(p), &cur, log, n);
 			for (lineno = 0; pf_next(parser_prefilter(p), &cur, &line, &len, &passed); ) {
 				lineno += passed;
-				r = parse_candidate(p, &st2, line, len, "t", lineno, &at, &k);
+				r = parse_candidate(p, &st2, line, len,
+				    pf_may(parser_prefilter(p), &cur, line, len), "t", lineno, &at, &k);
 				if (r != PARSE_NONE || k != PK_NONE)
 					note(&b, lineno, r, k, &at, &st2);
 			}
