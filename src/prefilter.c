@@ -53,9 +53,10 @@ pick_bytes(const char *lit, size_t len, size_t *i1, size_t *i2)
  * the places where two bytes of a literal (pick_bytes) both match, W places
  * at a time as bit masks; each is then compared whole.
  *
- * Written once (PF_SCAN) over a primitive MASK(p, c): bit k set when p[k]
- * is the byte c, for k < W.  Three widths: 32 (AVX2, on x86-64 CPUs that
- * have it), 16 (SSE2, every x86-64) and 16 in plain C (everywhere else).
+ * Written once (PF_SCAN) over two primitives: SET(c), the byte c in every
+ * lane, and MASK(p, v): bit k set when p[k] is v's byte, for k < W.  Three
+ * widths: 32 (AVX2, on x86-64 CPUs that have it), 16 (SSE2, every x86-64)
+ * and 16 in plain C (everywhere else).
  */
 
 /* The first literal of pf starting at p (p < end), or -1. */
