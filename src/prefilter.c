@@ -112,8 +112,11 @@ scan##SFX(const struct prefilter *pf, const char *p, const char *end,	\
 		v1[j] = SET(pf->lit[j][pf->i1[j]]);			\
 		v2[j] = SET(pf->lit[j][pf->i2[j]]);			\
 	}								\
-	c1 = v1[0];							\
-	c2 = v2[0];							\
+	c1 = c2 = vn;		/* unused without literals */	\
+	if (pf->n > 0) {						\
+		c1 = v1[0];						\
+		c2 = v2[0];						\
+	}								\
 	if ((size_t)(end - p) < room)					\
 		goto tail;						\
 	for (;;) {							\

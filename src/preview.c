@@ -611,7 +611,7 @@ preview_add(struct preview *pv, const struct attempt *a, int *added)
 	*added = 0;
 	dlt_format_memo(&pv->memo, a->ts, ts);
 	if ((d = dl_get(pv, a->downloader, a->downloader_len)) == NULL ||
-	    (err = seen(pv, d, ts, identity(a, ts), &was)) != DL_OK) {
+	    seen(pv, d, ts, identity(a, ts), &was) != DL_OK) {
 		msg_err("out of memory");
 		return DL_ENOMEM;
 	}
