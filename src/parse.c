@@ -749,12 +749,11 @@ parse_count(const char *s, size_t n)
 }
 
 /*
- * parse_line and parse_candidate: the patterns tried are those of bit mask
- * may.  Text in *out points into line, or into the parser's downloader
- * buffer; valid until the next call.
+ * parse_candidate: see parse.h.  Text in *out points into line, or into the
+ * parser's downloader buffer; valid until the next call.
  */
-static enum parse_result
-parse_masked(struct parser *p, struct parse_state *st, const char *line,
+enum parse_result
+parse_candidate(struct parser *p, struct parse_state *st, const char *line,
     size_t len, unsigned may, const char *where, unsigned long lineno,
     struct attempt *out, enum parse_kind *kind)
 {
@@ -864,16 +863,7 @@ parse_line(struct parser *p, struct parse_state *st, const char *line,
     size_t len, const char *where, unsigned long lineno, struct attempt *out,
     enum parse_kind *kind)
 {
-	return parse_masked(p, st, line, len, ~0U, where, lineno, out, kind);
-}
-
-/* parse_candidate: see parse.h. */
-enum parse_result
-parse_candidate(struct parser *p, struct parse_state *st, const char *line,
-    size_t len, unsigned may, const char *where, unsigned long lineno,
-    struct attempt *out, enum parse_kind *kind)
-{
-	return parse_masked(p, st, line, len, may, where, lineno, out, kind);
+	return parse_candidate(p, st, line, len, ~0U, where, lineno, out, kind);
 }
 
 /* parse_last_pattern: see parse.h. */

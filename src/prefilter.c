@@ -20,11 +20,11 @@ struct prefilter {
 	size_t i1[PF_MAX_LITS], i2[PF_MAX_LITS]; /* pick_bytes */
 	size_t reach;              /* the longest literal */
 	enum pf_kind kind;
-	/* The literals as given, one per pattern (pf_which): in[i] holds the
-	 * searched literal ref[i] at off[i]. */
+	/* The literals as given, one per pattern (pf_which): in[i] holds a
+	 * searched literal at off[i]. */
 	size_t nin;
 	char *in[PF_MAX_LITS];
-	size_t in_len[PF_MAX_LITS], ref[PF_MAX_LITS], off[PF_MAX_LITS];
+	size_t in_len[PF_MAX_LITS], off[PF_MAX_LITS];
 };
 
 /* The two bytes of lit a search tests first: its first and last bytes
@@ -328,7 +328,6 @@ prefilter_new(const char *const *lits, const size_t *lens, size_t n, int *err)
 			const char *at = memmem(lits[i], lens[i], pf->lit[j], pf->len[j]);
 
 			if (at != NULL) {
-				pf->ref[i] = j;
 				pf->off[i] = (size_t)(at - lits[i]);
 				break;
 			}
@@ -373,7 +372,7 @@ prefilter_free(struct prefilter *pf)
 	free(pf);
 }
 
-/* memcmp(a, b, n) == 0 for the short texts of pf_which, inline: most
+/* memcmp(a, b, n) == 0 for the short texts of given_at, inline: most
  * differ in their first 8 bytes. */
 static int
 same(const char *a, const char *b, size_t n)
@@ -392,37 +391,36 @@ same(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-/* pf_which: see prefilter.h.  Each occurrence of a searched literal (found
- * by its rarer byte, pick_bytes) is tried as part of each given literal
- * that holds it; a line holds few. */
+/*
+ * got plus the given literals (pf->in) that line[0, len) holds around the
+ * searched literal starting at line[at]: every occurrence of in[i] holds
+ * one of a searched literal at off[i] in it, so trying each occurrence of
+ * the searched literals finds them all.
+ */
+static inline unsigned
+given_at(const struct prefilter *pf, const char *line, size_t len, size_t at,
+    unsigned got)
+{
+	size_t i;
+
+	for (i = 0; i < pf->nin; i++)
+		if (!(got >> i & 1) && at >= pf->off[i] &&
+		    at - pf->off[i] + pf->in_len[i] <= len &&
+		    same(line + at - pf->off[i], pf->in[i], pf->in_len[i]))
+			got |= 1U << i;
+	return got;
+}
+
+/* pf_which: see prefilter.h. */
 unsigned
 pf_which(const struct prefilter *pf, const char *line, size_t len)
 {
-	const char *e = line + len, *q, *o, *s;
+	const char *q, *o;
 	unsigned all = (1U << pf->nin) - 1, got = 0;
-	size_t r, i, i1;
+	size_t nl;
 
-	for (r = 0; r < pf->n && got != all; r++) {
-		i1 = pf->i1[r];
-		for (q = line; got != all && (size_t)(e - q) >= pf->len[r]; q = o + 1) {
-			/* o: a start in [q, e - len] whose byte i1 is right */
-			s = memchr(q + i1, pf->lit[r][i1], (size_t)(e - q) - pf->len[r] + 1);
-			if (s == NULL)
-				break;
-			o = s - i1;
-			if (!same(o, pf->lit[r], pf->len[r]))
-				continue;
-			for (i = 0; i < pf->nin; i++) {
-				if (pf->ref[i] != r || (got >> i & 1) ||
-				    (size_t)(o - line) < pf->off[i])
-					continue;
-				s = o - pf->off[i];
-				if (pf->in_len[i] <= (size_t)(e - s) &&
-				    same(s, pf->in[i], pf->in_len[i]))
-					got |= 1U << i;
-			}
-		}
-	}
+	for (q = line; got != all && (o = scan(pf, q, line + len, &nl)) != NULL; q = o + 1)
+		got = given_at(pf, line, len, (size_t)(o - line), got);
 	return got;
 }
 
@@ -432,25 +430,16 @@ pf_may(const struct prefilter *pf, const struct pf_cursor *c, const char *line,
     size_t len)
 {
 	unsigned all, got = 0;
-	size_t k, i, at;
+	size_t k;
 
 	if (pf == NULL)
 		return ~0U;
 	if (!c->occ_all)
 		return pf_which(pf, line, len);
 	all = (1U << pf->nin) - 1;
-	/* every occurrence of a given literal holds one of a searched literal
-	 * at off[i] in it, which the walk found */
-	for (k = 0; k < c->nocc && got != all; k++) {
-		if (c->occ[k] < line)
-			continue;
-		at = (size_t)(c->occ[k] - line);
-		for (i = 0; i < pf->nin; i++)
-			if (!(got >> i & 1) && at >= pf->off[i] &&
-			    at - pf->off[i] + pf->in_len[i] <= len &&
-			    same(line + at - pf->off[i], pf->in[i], pf->in_len[i]))
-				got |= 1U << i;
-	}
+	for (k = 0; k < c->nocc && got != all; k++)
+		if (c->occ[k] >= line)
+			got = given_at(pf, line, len, (size_t)(c->occ[k] - line), got);
 	return got;
 }
 
