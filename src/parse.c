@@ -91,11 +91,11 @@ struct parser {
 	/* One-entry ts cache: the text strptime consumed and its result;
 	 * tc_minute: a canonical text (ts_canonical) in an hour the memo
 	 * vouches for, so that the other seconds of its minute are tc_val
-	 * plus the difference of seconds (tc_sec, its own). */
+	 * plus the difference of seconds. */
 	char tc_text[TS_MAX];
 	size_t tc_len;
 	time_t tc_ref, tc_val;
-	int tc_valid, tc_minute, tc_sec;
+	int tc_valid, tc_minute;
 	struct hour_memo hmemo;
 
 	struct prefilter *pf;      /* NULL: every line is matched */
@@ -216,6 +216,13 @@ tm_to_time(const struct tm *tm, struct hour_memo *hm, time_t *out)
 	return 0;
 }
 
+/* The value of two ASCII digits. */
+static int
+two_digits(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 /*
  * The common formats "%Y-%m-%d %H:%M:%S" and "%Y-%m-%dT%H:%M:%S" without
  * strptime, which with its day_of_the_week showed in profiles.  Returns 1
@@ -246,10 +253,9 @@ ts_canonical(const char *text, size_t len, const char *fmt, struct tm *tm)
 		} else if (text[i] != (shape[i] == '?' ? sep : shape[i]))
 			return 0;
 	}
-	v[0] = (text[0] - '0') * 1000 + (text[1] - '0') * 100 +
-	    (text[2] - '0') * 10 + (text[3] - '0');
+	v[0] = two_digits(text) * 100 + two_digits(text + 2);
 	for (k = 1, i = 5; k < 6; k++, i += 3)
-		v[k] = (text[i] - '0') * 10 + (text[i + 1] - '0');
+		v[k] = two_digits(text + i);
 	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
 	    v[4] > 59 || v[5] > 61)
 		return 0;
@@ -615,7 +621,6 @@ static int
 ts_parse(struct parser *p, const char *text, size_t len, time_t ref, time_t *out)
 {
 	size_t used;
-	int sec;
 
 	/*
 	 * Same consumed text, followed only by other fractional seconds: the
@@ -633,12 +638,10 @@ ts_parse(struct parser *p, const char *text, size_t len, time_t ref, time_t *out
 	    memcmp(text, p->tc_text, 17) == 0 &&
 	    text[17] >= '0' && text[17] <= '5' && text[18] >= '0' && text[18] <= '9' &&
 	    is_frac_tail(text + 19, len - 19)) {
-		sec = (text[17] - '0') * 10 + (text[18] - '0');
-		*out = p->tc_val + (sec - p->tc_sec);
+		*out = p->tc_val + (two_digits(text + 17) - two_digits(p->tc_text + 17));
 		p->tc_text[17] = text[17];
 		p->tc_text[18] = text[18];
 		p->tc_val = *out;
-		p->tc_sec = sec;
 		return 0;
 	}
 	if (time_parse(text, len, p->time_format, ref, &p->hmemo, out, &used,
@@ -651,8 +654,6 @@ ts_parse(struct parser *p, const char *text, size_t len, time_t ref, time_t *out
 	p->tc_ref = ref;
 	p->tc_val = *out;
 	p->tc_valid = 1;
-	if (p->tc_minute)
-		p->tc_sec = (text[17] - '0') * 10 + (text[18] - '0');
 	return 0;
 }
 

@@ -59,6 +59,25 @@ pick_bytes(const char *lit, size_t len, size_t *i1, size_t *i2)
  * and 16 in plain C (everywhere else).
  */
 
+/* memcmp(a, b, n) == 0 for the short texts compared here, inline: most
+ * differ in their first 8 bytes. */
+static int
+same(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; n > 0; a++, b++, n--)
+		if (*a != *b)
+			return 0;
+	return 1;
+}
+
 /* The first literal of pf starting at p (p < end), or -1. */
 static int
 lit_at(const struct prefilter *pf, const char *p, const char *end)
@@ -66,18 +85,11 @@ lit_at(const struct prefilter *pf, const char *p, const char *end)
 	size_t j;
 
 	for (j = 0; j < pf->n; j++)
-		if (pf->len[j] <= (size_t)(end - p) && p[0] == pf->lit[j][0] &&
-		    memcmp(p, pf->lit[j], pf->len[j]) == 0)
+		if (pf->len[j] <= (size_t)(end - p) && same(p, pf->lit[j], pf->len[j]))
 			return (int)j;
 	return -1;
 }
 
-/*
- * scan: the first place in [p, end) where a literal of pf starts, or NULL;
- * *nl = the '\n' in [p, that place) (or [p, end)).  With no literals
- * (pf->n == 0) it only counts.
- * pf->reach, the longest literal (at least 1), keeps every load in [p, end).
- */
 /* NOLINTBEGIN(bugprone-macro-parentheses) */
 /*
  * The chunks at p while none holds a candidate (SET_MC sets mc): their
@@ -97,6 +109,12 @@ lit_at(const struct prefilter *pf, const char *p, const char *end)
 			goto tail;					\
 	}
 
+/*
+ * scan: the first place in [p, end) where a literal of pf starts, or NULL;
+ * *nl = the '\n' in [p, that place) (or [p, end)).  With no literals
+ * (pf->n == 0) it only counts.
+ * pf->reach, the longest literal (at least 1), keeps every load in [p, end).
+ */
 #define PF_SCAN(SFX, W, ATTR, VT, SET, MASK)				\
 ATTR static const char *							\
 scan##SFX(const struct prefilter *pf, const char *p, const char *end,	\
@@ -370,25 +388,6 @@ prefilter_free(struct prefilter *pf)
 	for (i = 0; i < pf->nin; i++)
 		free(pf->in[i]);
 	free(pf);
-}
-
-/* memcmp(a, b, n) == 0 for the short texts of given_at, inline: most
- * differ in their first 8 bytes. */
-static int
-same(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-
-	for (; n >= 8; a += 8, b += 8, n -= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
-			return 0;
-	}
-	for (; n > 0; a++, b++, n--)
-		if (*a != *b)
-			return 0;
-	return 1;
 }
 
 /*

@@ -181,6 +181,9 @@ set_add(struct preview *pv, uint64_t h, int *was)
 	return DL_OK;
 }
 
+/* Attempts of one downloader at one time compared one by one, at most. */
+#define PV_SAME_MAX 64
+
 /*
  * Was the identity h (timestamp text ts) of downloader d seen before in
  * this run?  Records it if not.  While d's attempts come in time order
@@ -190,9 +193,6 @@ set_add(struct preview *pv, uint64_t h, int *was)
  * grows with the run.  The first attempt earlier than that turns d over to
  * the set, with its history.
  */
-/* Attempts of one downloader at one time compared one by one, at most. */
-#define PV_SAME_MAX 64
-
 static int
 seen(struct preview *pv, struct pv_dl *d, const char *ts, uint64_t h, int *was)
 {
